@@ -1,0 +1,223 @@
+"""The framework-neutral description of a network that readers produce and rules consume.
+
+Readers (Keras, PyTorch, ...) know syntax; rules know neural networks. The classes here are the
+only thing the two share. Nothing in this module knows how a framework spells anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+# --- initializers -----------------------------------------------------------------------------
+
+#: Initializer families. ``he``/``glorot``/``lecun`` are variance-scaled by fan; ``scaled`` is a
+#: variance scaling with another scale or mode; ``fixed`` has a variance that ignores the fans;
+#: ``framework_default`` is a framework's own default that is none of the above (e.g. PyTorch's
+#: ``kaiming_uniform_(a=sqrt(5))``); ``unknown`` is anything a reader could not evaluate.
+FAMILIES = (
+    "he",
+    "glorot",
+    "lecun",
+    "scaled",
+    "fixed",
+    "orthogonal",
+    "identity",
+    "constant",
+    "framework_default",
+    "special",
+    "unknown",
+)
+
+#: Distributions: ``normal`` (untruncated), ``truncated_normal`` (variance-corrected by the
+#: framework, as Keras's VarianceScaling does), ``truncated_normal_raw`` (truncated, no correction),
+#: ``uniform``, and the degenerate ones.
+DISTRIBUTIONS = ("normal", "truncated_normal", "truncated_normal_raw", "uniform", "orthogonal",
+                 "constant", "eye", "other")
+
+
+@dataclass
+class InitSpec:
+    """What a weight is initialized with, in neutral terms, and how the user wrote it."""
+
+    family: str
+    distribution: str = "other"
+    #: Variance-scaling parameters: Var(W) = scale / n(mode) (times gain**2 where given).
+    scale: Optional[float] = None
+    mode: Optional[str] = None  # fan_in | fan_out | fan_avg
+    #: Fixed-distribution parameters.
+    std: Optional[float] = None
+    mean: float = 0.0
+    low: Optional[float] = None
+    high: Optional[float] = None
+    gain: Optional[float] = None
+    #: Constant value (zeros are value 0.0).
+    value: Optional[float] = None
+    #: True when the user stated the scale explicitly (``stddev=0.02``), False when left at default.
+    explicit_scale: bool = False
+    #: The framework's own name for it (``"he_uniform"``, ``"RandomNormal"``), for messages.
+    display: str = ""
+    #: How it was written: string | class_call | class_ref | function_call | variable | default
+    written: str = "default"
+    #: The expression to replace when fixing (None for a default: the fix inserts an argument).
+    node: Any = None
+    #: Reader-private data needed to render a replacement in the user's idiom.
+    render: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_default(self) -> bool:
+        return self.written == "default"
+
+    @property
+    def is_constant(self) -> bool:
+        return self.family == "constant"
+
+    @property
+    def is_zero(self) -> bool:
+        return self.family == "constant" and self.value == 0.0
+
+    @property
+    def is_random(self) -> bool:
+        return self.family in ("he", "glorot", "lecun", "scaled", "fixed", "orthogonal",
+                               "framework_default")
+
+
+# --- activations ------------------------------------------------------------------------------
+
+
+@dataclass
+class Activation:
+    """The nonlinearity applied to a layer's output, with where that knowledge came from."""
+
+    #: Canonical name from :mod:`initlint.catalog.activations` (``relu``, ``leaky_relu``, ...),
+    #: or ``"unknown"``.
+    name: str
+    params: Dict[str, float] = field(default_factory=dict)
+    #: keyword | positional | next_layer | forward | default | unknown
+    source: str = "unknown"
+    node: Any = None
+
+    @property
+    def known(self) -> bool:
+        return self.name != "unknown"
+
+
+UNKNOWN_ACTIVATION = Activation("unknown")
+
+# --- layers -----------------------------------------------------------------------------------
+
+#: Layer kinds the rules know about.
+KINDS = ("dense", "conv", "conv_transpose", "depthwise_conv", "separable_conv", "embedding",
+         "recurrent", "attention", "other")
+
+#: Weight roles. Rules about input kernels look at ``KERNEL_ROLES``.
+KERNEL_ROLES = ("kernel", "depthwise", "pointwise")
+
+
+@dataclass
+class Weight:
+    role: str  # kernel | recurrent | depthwise | pointwise | bias | embeddings
+    init: InitSpec
+    fan_in: Optional[int] = None
+    fan_out: Optional[int] = None
+
+
+@dataclass
+class Layer:
+    """One layer with trainable weights."""
+
+    kind: str
+    framework: str  # keras | torch | numpy | ...
+    #: The class as the framework names it (``Dense``, ``Conv2D``), for messages.
+    type_name: str
+    weights: List[Weight] = field(default_factory=list)
+    activation: Activation = field(default_factory=lambda: Activation("unknown"))
+    #: hidden | output | unknown
+    position: str = "unknown"
+    #: Set when the layer's output goes straight into a residual sum (last layer of a branch).
+    residual_branch_end: bool = False
+    #: Layers that consume this layer's output (through pass-through layers only).
+    next: List["Layer"] = field(default_factory=list)
+    #: The source node of the layer (its constructor call); used for ranges and insertions.
+    node: Any = None
+    #: A user-facing name when one is known (``self.fc1``, ``conv1``).
+    name: Optional[str] = None
+    #: Whether the output bias is zero (None when unknown).
+    zero_bias: Optional[bool] = None
+    #: Deliberate-idiom tags set by readers (e.g. ``"zero_module"``, ``"lora_b"``).
+    idioms: Tuple[str, ...] = ()
+    #: Number of output features (last-axis size) when known.
+    out_features: Optional[int] = None
+    #: Reader-private data needed to render fixes (e.g. where to insert a keyword).
+    render: Dict[str, Any] = field(default_factory=dict)
+
+    def weight(self, role: str) -> Optional[Weight]:
+        for w in self.weights:
+            if w.role == role:
+                return w
+        return None
+
+    @property
+    def kernels(self) -> List[Weight]:
+        return [w for w in self.weights if w.role in KERNEL_ROLES]
+
+
+@dataclass
+class Stack:
+    """Layers in the order the signal passes through them (a Sequential, a chain, a forward)."""
+
+    layers: List[Layer]
+    kind: str = "sequential"  # sequential | functional | module
+    node: Any = None
+
+
+@dataclass
+class Network:
+    """Everything a reader found in one file."""
+
+    layers: List[Layer] = field(default_factory=list)
+    stacks: List[Stack] = field(default_factory=list)
+    #: Renders a replacement initializer in the file's own idiom (set by the reader).
+    renderer: Optional["Renderer"] = None
+
+
+# --- diagnostics and fixes --------------------------------------------------------------------
+
+
+@dataclass
+class Edit:
+    """Replace the source of ``node`` with ``text``; or insert ``text`` at its end / start."""
+
+    node: Any
+    text: str
+    where: str = "replace"  # replace | after | before
+
+
+@dataclass
+class Fix:
+    applicability: str  # safe | unsafe
+    message: str
+    edits: List[Edit]
+
+
+@dataclass
+class Diagnostic:
+    code: str
+    severity: str  # error | warning | info
+    message: str
+    node: Any
+    fix: Optional[Fix] = None
+
+
+#: A recommendation for a new initializer: family and distribution, in neutral terms.
+@dataclass(frozen=True)
+class InitRequest:
+    family: str  # he | glorot | lecun
+    distribution: str  # uniform | normal | truncated_normal
+    #: Optional extra parameter, e.g. the leaky slope a rule wants encoded in a PyTorch fix.
+    activation: Optional[str] = None
+
+
+#: Readers provide a renderer: (layer, weight, request) -> Fix edits or None when the idiom
+#: cannot be rendered safely.
+Renderer = Callable[[Layer, Weight, InitRequest], Optional[List[Edit]]]

@@ -1,0 +1,156 @@
+"""Rule registry and selection.
+
+A rule is a small function ``check(layer, ctx) -> iterable of Diagnostic`` over the neutral
+model, registered with :func:`rule`. Its docstring, in ruff's style (what it does, why is this
+bad, example, fix), is what ``initlint --explain`` prints. Codes are public and stable.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
+
+from ..model import Diagnostic, Edit, Fix, InitRequest, Layer, Network, Weight
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass
+class Context:
+    network: Network
+    settings: Dict[str, float] = field(default_factory=dict)
+
+    def render(self, layer: Layer, weight: Weight, req: InitRequest) -> Optional[List[Edit]]:
+        if self.network.renderer is None:
+            return None
+        return self.network.renderer(layer, weight, req)
+
+    def fix(self, layer: Layer, weight: Weight, req: InitRequest, applicability: str,
+            message: str) -> Optional[Fix]:
+        edits = self.render(layer, weight, req)
+        if not edits:
+            return None
+        return Fix(applicability, message, edits)
+
+
+Check = Callable[[Layer, Context], Iterable[Diagnostic]]
+
+
+@dataclass
+class Rule:
+    code: str
+    name: str
+    #: The severity the rule reports at most; individual findings may be lower.
+    severity: str
+    default_enabled: bool
+    #: "safe", "unsafe" or None: what applying this rule's fix means.
+    fix: Optional[str]
+    check: Check
+    summary: str
+    #: Documentation when it differs from the check's docstring (two codes, one check).
+    doc_text: Optional[str] = None
+
+    @property
+    def doc(self) -> str:
+        return inspect.cleandoc(self.doc_text or self.check.__doc__ or "")
+
+
+REGISTRY: Dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, severity: str, *, default: bool = True,
+         fix: Optional[str] = None, summary: str, doc: Optional[str] = None) -> Callable[[Check], Check]:
+    """Register ``check`` under ``code``. One check may carry several codes (a finding and its
+    quieter variant); it runs once when any of them is enabled."""
+
+    def register(fn: Check) -> Check:
+        if code in REGISTRY:
+            raise ValueError(f"duplicate rule code {code}")
+        REGISTRY[code] = Rule(code, name, severity, default, fix, fn, summary, doc)
+        return fn
+
+    return register
+
+
+def all_rules() -> List[Rule]:
+    _load()
+    return [REGISTRY[c] for c in sorted(REGISTRY)]
+
+
+def get(code: str) -> Optional[Rule]:
+    _load()
+    return REGISTRY.get(code.upper())
+
+
+class SelectionError(ValueError):
+    pass
+
+
+def _matches(selector: str, code: str) -> bool:
+    return selector == "ALL" or code.startswith(selector)
+
+
+def validate_selectors(selectors: Sequence[str]) -> None:
+    _load()
+    for s in selectors:
+        if s != "ALL" and not any(code.startswith(s) for code in REGISTRY):
+            raise SelectionError(f"unknown rule selector {s!r}")
+
+
+def resolve_selection(select: Optional[Sequence[str]] = None,
+                      extend_select: Sequence[str] = (),
+                      ignore: Sequence[str] = ()) -> List[str]:
+    """Codes enabled by ruff-style selectors. ``select`` replaces the defaults; ``extend_select``
+    adds to them; ``ignore`` removes. A more specific selector beats a less specific one."""
+    _load()
+    validate_selectors(list(select or []) + list(extend_select) + list(ignore))
+    enabled = []
+    for code, r in REGISTRY.items():
+        if select is None:
+            on = r.default_enabled
+            best = -1
+        else:
+            hits = [s for s in select if _matches(s, code)]
+            on = bool(hits)
+            best = max((0 if s == "ALL" else len(s) for s in hits), default=-1)
+        for s in extend_select:
+            if _matches(s, code):
+                spec = 0 if s == "ALL" else len(s)
+                if spec >= best:
+                    on, best = True, spec
+        for s in ignore:
+            if _matches(s, code):
+                spec = 0 if s == "ALL" else len(s)
+                if spec >= best:
+                    on, best = False, spec
+        if on:
+            enabled.append(code)
+    return sorted(enabled)
+
+
+_loaded = False
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        from . import constant_kernel, glorot_relu, unscaled_random  # noqa: F401
+
+
+def run_rules(network: Network, enabled: Iterable[str],
+              settings: Optional[Dict[str, float]] = None) -> List[Diagnostic]:
+    _load()
+    ctx = Context(network, dict(settings or {}))
+    codes = set(enabled)
+    checks: List[Check] = []
+    for code in sorted(codes):
+        r = REGISTRY.get(code)
+        if r is not None and r.check not in checks:
+            checks.append(r.check)
+    out: List[Diagnostic] = []
+    for layer in network.layers:
+        for check in checks:
+            out.extend(d for d in check(layer, ctx) if d.code in codes)
+    return out

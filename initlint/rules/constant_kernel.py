@@ -1,0 +1,122 @@
+"""IL001 constant-kernel and its quiet variant IL101."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from .. import symmetry
+from ..model import Diagnostic, Layer
+from . import Context, rule
+from .common import (deliberate_by_name, is_output_like, layer_label, request_for,
+                     suggestion_name)
+
+_IL101_DOC = """
+    ## What it does
+    Reports a hidden layer whose kernel is constant (ones or `Constant(c)`, or zeros before an
+    activation with f'(0) != 0) when the next layer is randomly initialized.
+
+    ## Why is this bad?
+    It trains: the next layer's random weights send different gradients to each unit and break
+    the tie. In full-batch training of small MLPs this placement reached the same loss as a
+    random init. It is still an unusual choice, so the rule exists for audits; it is off by
+    default and reports at `info`.
+
+    ## Example
+    ```python
+    model = keras.Sequential([
+        layers.Dense(32, activation="tanh", kernel_initializer="ones"),
+        layers.Dense(1),
+    ])
+    ```
+
+    ## Fix
+    The same unsafe fix as IL001: the variance-scaled initializer that fits the activation.
+"""
+
+
+@rule("IL001", "constant-kernel", "error", fix="unsafe",
+      summary="Zero or constant kernel that never breaks symmetry or is dead")
+@rule("IL101", "constant-kernel-random-next", "info", default=False, fix="unsafe",
+      summary="Constant hidden kernel rescued by a random next layer", doc=_IL101_DOC)
+def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
+    """
+    ## What it does
+    Checks for kernels initialized to zeros, ones or a constant in exactly the placements that
+    cannot train:
+
+    - a zero kernel with a zero bias before an activation whose derivative at 0 is 0 (ReLU,
+      ReLU6): the layer is **dead** (`error`);
+    - a constant or zero hidden kernel whose next layer's kernel is constant or zero too: the
+      units **never become different** (`error`);
+    - a constant hidden kernel whose next layer is not visible to initlint (`warning`; the
+      message says what would make it fail).
+
+    It never fires on output layers, biases, normalization weights, the last layer of a
+    residual branch, or layers whose names mark them as deliberate (heads, gates, LoRA B).
+
+    ## Why is this bad?
+    Units j and j' of a layer stay identical forever when their incoming weights and biases are
+    equal and rows j and j' of the next weight matrix are equal: every gradient step changes
+    them by the same amount. A constant layer feeding a constant layer therefore behaves like a
+    single unit, whatever its width. A zero layer with a zero bias outputs 0; through ReLU its
+    gradient is relu'(0) = 0, so it never moves, and it blocks every layer below it. In
+    full-batch training of an 8-32-32-1 MLP both placements stayed at the constant predictor
+    (MSE 1.00) while a random init reached 0.014.
+
+    ## Example
+    ```python
+    model = keras.Sequential([
+        layers.Dense(32, activation="relu", kernel_initializer="zeros"),
+        layers.Dense(1),
+    ])
+    ```
+
+    Use instead:
+    ```python
+    model = keras.Sequential([
+        layers.Dense(32, activation="relu", kernel_initializer="he_uniform"),
+        layers.Dense(1),
+    ])
+    ```
+
+    ## Fix
+    Replaces the initializer with the one that fits the activation: He for the ReLU family,
+    Glorot for tanh, sigmoid and linear layers, LeCun for SELU. The fix is unsafe: it changes
+    what the model computes at step 0.
+    """
+    w = symmetry.constant_kernel(layer)
+    if w is None or is_output_like(layer) or layer.residual_branch_end or layer.idioms:
+        return
+    if deliberate_by_name(layer):
+        return
+    v = symmetry.verdict(layer)
+    if v is None:
+        return
+    spec = w.init
+    what = "zeros" if spec.is_zero else f"a constant ({spec.value:g})"
+    label = layer_label(layer)
+    req = request_for(layer, spec, distribution="uniform")
+    new = suggestion_name(req)
+    act = layer.activation.name
+    if v == symmetry.DEAD:
+        msg = (f"{label} kernel is {what} with a zero bias before {act}: output and gradient "
+               f"are 0 forever (relu'(0) = 0), and layers below it get no gradient; use {new}")
+        code, sev = "IL001", "error"
+    elif v == symmetry.SYMMETRIC:
+        msg = (f"{label} kernel is {what} and the next layer's kernel is constant too: its units "
+               f"stay identical forever and the layer acts as one unit; use {new}")
+        code, sev = "IL001", "error"
+    elif v == symmetry.UNKNOWN_NEXT:
+        fails = "if the next layer's kernel is constant too"
+        if spec.is_zero and (not layer.activation.known or act in ("relu", "relu6")):
+            fails = ("if it feeds a ReLU with a zero bias (dead), or a layer whose kernel is "
+                     "constant too")
+        msg = (f"{label} kernel is {what}; initlint cannot see what follows it. Training fails "
+               f"{fails}; use {new} unless the zero init is deliberate")
+        code, sev = "IL001", "warning"
+    else:
+        msg = (f"{label} kernel is {what}; the next layer's random weights break the symmetry, "
+               f"so it trains, but {new} is the usual choice")
+        code, sev = "IL101", "info"
+    fix = ctx.fix(layer, w, req, "unsafe", f"Use {new}")
+    yield Diagnostic(code, sev, msg, spec.node if spec.node is not None else layer.node, fix)

@@ -1,0 +1,120 @@
+"""IL003 unscaled-random-kernel."""
+
+from __future__ import annotations
+
+import math
+from typing import Iterator, Optional
+
+from .. import variance
+from ..model import Diagnostic, InitSpec, Layer
+from . import Context, rule
+from .common import (deliberate_by_name, fmt, is_output_like, layer_label, recommended_family,
+                     request_for, suggestion_name)
+
+#: Per-layer growth or shrinkage of the pre-activation std (against the recommended
+#: initializer) beyond which an explicitly chosen scale is reported.
+DEFAULT_RATIO = 4.0
+#: Without a known fan-in, an explicit std at least this large is reported (at fan-in 100 it
+#: already gives a pre-activation std of 2).
+DEFAULT_LARGE_STD = 0.2
+
+
+def _std_text(spec: InitSpec) -> str:
+    if spec.distribution == "uniform":
+        return f"U({fmt(spec.low or 0.0)}, {fmt(spec.high or 0.0)})"
+    return f"std {fmt(spec.std or 0.0)}"
+
+
+@rule("IL003", "unscaled-random-kernel", "warning", fix="unsafe",
+      summary="Random kernel whose variance ignores fan-in (bare normal/uniform)")
+def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
+    """
+    ## What it does
+    Checks for random kernels whose variance does not depend on the layer's fan-in: the bare
+    strings `'normal'`, `'uniform'`, `'random_normal'`, `'random_uniform'`,
+    `'truncated_normal'`; `RandomNormal()`, `RandomUniform()` and `TruncatedNormal()` left at
+    their defaults (std 0.05, or U(-0.05, 0.05)); a large explicit std such as
+    `RandomNormal(stddev=1.0)`; and a uniform draw with a nonzero mean.
+
+    An explicit small std chosen on purpose (the 0.02 of transformers and DCGAN) is reported
+    only when the fan-in is known and the pre-activation std would grow or shrink by more than
+    4x against the recommended initializer. Output layers with an explicit scale are left alone.
+
+    ## Why is this bad?
+    The pre-activation std of a layer is std(W) * sqrt(fan_in) for unit inputs. With std 0.05
+    that is 0.18 at fan-in 13 (the signal shrinks layer by layer) and 1.6 at fan-in 1024 (it
+    grows); with std 1 it is 15.8 at fan-in 250, where 77% of sigmoid units have a derivative
+    below 0.01 (saturated). Variance-scaled initializers (He, Glorot, LeCun) divide by the fan
+    so the std stays near 1 at every width.
+
+    ## Example
+    ```python
+    layers.Dense(64, activation="relu", kernel_initializer="normal")
+    ```
+
+    Use instead:
+    ```python
+    layers.Dense(64, activation="relu", kernel_initializer="he_normal")
+    ```
+
+    ## Fix
+    Replaces the initializer with the variance-scaled one of the same distribution that fits
+    the activation (He for the ReLU family, Glorot for tanh/sigmoid/linear, LeCun for SELU),
+    keeping the seed. The fix is unsafe: the user may have chosen the scale.
+    """
+    ratio_limit = float(ctx.settings.get("il003-ratio", DEFAULT_RATIO))
+    large_std = float(ctx.settings.get("il003-large-std", DEFAULT_LARGE_STD))
+    for w in layer.kernels:
+        spec = w.init
+        if spec.family != "fixed":
+            continue
+        msg = _message(layer, spec, w.fan_in, w.fan_out, ratio_limit, large_std)
+        if msg is None:
+            continue
+        req = request_for(layer, spec)
+        fix = ctx.fix(layer, w, req, "unsafe", f"Use {suggestion_name(req)}")
+        yield Diagnostic("IL003", "warning", msg, spec.node if spec.node is not None else layer.node,
+                         fix)
+
+
+def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optional[int],
+             ratio_limit: float, large_std: float) -> Optional[str]:
+    var = variance.weight_variance(spec)
+    if var is None:
+        return None
+    eq_std = math.sqrt(var + spec.mean**2)
+    fam = recommended_family(layer)
+    new = suggestion_name(request_for(layer, spec))
+    label = layer_label(layer)
+    nonzero_mean = abs(spec.mean) > 1e-12
+    head = f"{spec.display} ({_std_text(spec)}) on {label} ignores fan-in"
+    if nonzero_mean:
+        head = (f"{spec.display} on {label} has mean {fmt(spec.mean)}: every weight has the "
+                f"same sign, so units start correlated, and the variance ignores fan-in")
+    if fan_in is not None:
+        pre = variance.preactivation_std(spec, fan_in, fan_out)
+        rec = variance.recommended_preactivation_std(fam, fan_in, fan_out or fan_in)
+        if pre is None or rec is None or rec == 0:
+            return None
+        ratio = pre / rec
+        if spec.explicit_scale and not nonzero_mean:
+            if is_output_like(layer) or layer.residual_branch_end or deliberate_by_name(layer):
+                return None
+            if 1 / ratio_limit <= ratio <= ratio_limit:
+                return None
+        trend = "the signal shrinks" if ratio < 1 else "the signal grows"
+        if 0.5 <= ratio <= 2:
+            trend = "right for this width only"
+        consequence = trend
+        sat = variance.saturated_fraction(layer.activation.name, pre)
+        if sat is not None and sat > 0.1:
+            consequence = (f"{layer.activation.name} saturates ({fmt(sat * 100)}% of units have "
+                           f"f' < 0.01)")
+        return (f"{head}: pre-activation std ≈ {fmt(eq_std)}·√fan_in = {fmt(pre)} at fan-in "
+                f"{fan_in}: {consequence} ({new} gives {fmt(rec)})")
+    if spec.explicit_scale and not nonzero_mean:
+        if eq_std < large_std or is_output_like(layer) or layer.residual_branch_end:
+            return None
+    return (f"{head}: pre-activation std ≈ {fmt(eq_std)}·√fan_in (e.g. "
+            f"{fmt(eq_std * math.sqrt(64))} at fan-in 64, {fmt(eq_std * math.sqrt(1024))} at "
+            f"1024); {new} scales with the fan")
