@@ -66,7 +66,8 @@ class InitSpec:
 
     @property
     def is_default(self) -> bool:
-        return self.written == "default"
+        """Left to the framework: omitted, or passed as ``None`` (which means the default)."""
+        return self.written in ("default", "none")
 
     @property
     def is_constant(self) -> bool:
@@ -142,8 +143,11 @@ class Layer:
     node: Any = None
     #: A user-facing name when one is known (``self.fc1``, ``conv1``).
     name: Optional[str] = None
-    #: Whether the output bias is zero (None when unknown).
+    #: Whether the output bias is zero (None when unknown). No bias counts as zero.
     zero_bias: Optional[bool] = None
+    #: Whether every unit starts with the same bias (zeros, a scalar constant, or no bias).
+    #: A random or per-unit bias breaks the symmetry between units by itself.
+    uniform_bias: Optional[bool] = None
     #: Deliberate-idiom tags set by readers (e.g. ``"zero_module"``, ``"lora_b"``).
     idioms: Tuple[str, ...] = ()
     #: Number of output features (last-axis size) when known.

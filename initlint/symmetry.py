@@ -34,13 +34,27 @@ def verdict(layer: Layer) -> Optional[str]:
     w = constant_kernel(layer)
     if w is None:
         return None
+    rec = layer.weight("recurrent")
+    if rec is not None and not rec.init.is_constant:
+        return None  # a random recurrent kernel makes the units differ from the second step
     act = layer.activation
     if w.init.is_zero and layer.zero_bias is True and act.known:
         d = A.deriv_at_zero(act.name, act.params)
         if d == 0:
             return DEAD
+    if layer.uniform_bias is not True:
+        # Units with different biases are different units. Only an all-zero pair of layers
+        # still traps them: no gradient reaches this kernel through a zero next kernel.
+        if w.init.is_zero and layer.next and all(_zero_kernel(n) for n in layer.next):
+            return SYMMETRIC
+        return None
     if not layer.next:
         return UNKNOWN_NEXT
     if all(constant_kernel(n) is not None for n in layer.next):
         return SYMMETRIC
     return BREAKS_VIA_NEXT
+
+
+def _zero_kernel(layer: Layer) -> bool:
+    w = constant_kernel(layer)
+    return w is not None and w.init.is_zero

@@ -261,6 +261,7 @@ class _Visitor(cst.CSTVisitor):
                 spec.render["keyword"] = kw
             layer.weights.append(Weight(role=role, init=spec))
         layer.zero_bias = self._zero_bias(layer, args)
+        layer.uniform_bias = self._uniform_bias(layer)
         layer.out_features = self._out_features(defn, args)
         info = _LayerInfo(defn, args)
         # input size given on the layer (first layer of a Sequential)
@@ -362,7 +363,19 @@ class _Visitor(cst.CSTVisitor):
         b = layer.weight("bias")
         if b is None:
             return True
-        if b.init.is_default or b.init.is_zero:
+        if b.init.written == "default" or b.init.is_zero:  # bias_initializer=None is glorot_uniform
+            return True
+        if b.init.family == "unknown":
+            return None
+        return False
+
+    def _uniform_bias(self, layer: Layer) -> Optional[bool]:
+        if layer.zero_bias:
+            return True
+        b = layer.weight("bias")
+        if b is None:
+            return True
+        if b.init.is_constant and b.init.value is not None:
             return True
         if b.init.family == "unknown":
             return None
@@ -597,12 +610,16 @@ class _Visitor(cst.CSTVisitor):
             vals = [self._eval(el.value) for el in expr.elements]
             tensors = [v for v in vals if isinstance(v, Tensor)]
             return _Merged(tensors) if tensors else None
-        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        if isinstance(expr, cst.BinaryOperation):
             a, b = self._eval(expr.left), self._eval(expr.right)
-            if isinstance(a, Tensor) or isinstance(b, Tensor):
-                ts = [t for t in (a, b) if isinstance(t, Tensor)]
-                return self._apply(Op("sum"), _Merged(ts), None)
-            return None
+            ts = [t for t in (a, b) if isinstance(t, Tensor)]
+            if not ts:
+                return None
+            if len(ts) == 2:
+                kind = "sum" if isinstance(expr.operator, (cst.Add, cst.Subtract)) else "merge"
+                return self._apply(Op(kind), _Merged(ts), None)
+            # a tensor scaled or shifted by a constant: the signal passes through
+            return self._apply(Op("pass"), ts[0], None)
         return None
 
     def _apply(self, fn: Value, x: Value, seq: Optional[Seq]) -> Tensor:
