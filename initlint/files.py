@@ -65,7 +65,7 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = DEFAULT_EXCLUDE,
                 rel = os.path.normpath(os.path.join(rel_root, f))
                 if _excluded(rel, f, patterns):
                     continue
-                out.append(os.path.join(root, f))
+                out.append(os.path.normpath(os.path.join(root, f)))
     seen = set()
     uniq = []
     for f in out:

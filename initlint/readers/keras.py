@@ -618,6 +618,10 @@ class _Visitor(cst.CSTVisitor):
             if len(ts) == 2:
                 kind = "sum" if isinstance(expr.operator, (cst.Add, cst.Subtract)) else "merge"
                 return self._apply(Op(kind), _Merged(ts), None)
+            other = expr.right if isinstance(a, Tensor) else expr.left
+            if isinstance(expr.operator, (cst.Add, cst.Subtract)) and not is_num(self._const(other)):
+                # x + f(x) with x a tensor we did not see produced (a parameter): a residual sum
+                return self._apply(Op("sum"), ts[0], None)
             # a tensor scaled or shifted by a constant: the signal passes through
             return self._apply(Op("pass"), ts[0], None)
         return None

@@ -1,0 +1,289 @@
+"""The command line: formats, exit codes, selection, stdin, explain, bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from conftest import FIXTURES, run_cli
+
+BAD = 'from keras import layers\nlayers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")\n'
+GOOD = 'from keras import layers\nlayers.Dense(8, activation="relu", kernel_initializer="he_uniform")\n'
+
+
+@pytest.fixture
+def bad(tmp_path):
+    p = tmp_path / "model.py"
+    p.write_text(BAD)
+    return p
+
+
+def test_text_format_line_and_summary(bad):
+    r = run_cli(str(bad))
+    assert r.returncode == 1
+    lines = r.stdout.decode().splitlines()
+    assert re.fullmatch(rf"{re.escape(str(bad))}:2:55: IL002 \[\*\] glorot_uniform on a relu layer .*",
+                        lines[0])
+    assert lines[1] == "Found 1 finding (1 warning)."
+    assert lines[2] == "[*] 1 fixable with `initlint --fix`."
+
+
+def test_clean_exit_zero(tmp_path):
+    p = tmp_path / "model.py"
+    p.write_text(GOOD)
+    r = run_cli(str(p))
+    assert r.returncode == 0
+    assert r.stdout.decode().strip() == "All checks passed!"
+
+
+def test_exit_zero_flag(bad):
+    assert run_cli("--exit-zero", str(bad)).returncode == 0
+
+
+JSON_KEYS = {"path", "line", "column", "end_line", "end_column", "code", "name", "severity",
+             "message", "fix"}
+
+
+def test_json_schema(bad):
+    r = run_cli("--format", "json", str(bad))
+    assert r.returncode == 1
+    data = json.loads(r.stdout)
+    assert isinstance(data, list) and len(data) == 1
+    item = data[0]
+    assert set(item) == JSON_KEYS
+    assert item["path"] == str(bad)
+    # 1-based; the range covers the initializer expression, end column exclusive
+    assert (item["line"], item["column"], item["end_line"], item["end_column"]) == (2, 55, 2, 71)
+    assert BAD.splitlines()[1][54:70] == '"glorot_uniform"'
+    assert (item["code"], item["name"], item["severity"]) == ("IL002", "glorot-with-relu", "warning")
+    assert item["fix"]["applicability"] == "safe"
+    assert item["fix"]["edits"] == [{"content": '"he_uniform"', "line": 2, "column": 55,
+                                     "end_line": 2, "end_column": 71}]
+
+
+def test_json_range_covers_layer_call_for_default_initializer(tmp_path):
+    p = tmp_path / "m.py"
+    p.write_text('from keras import layers\nx = layers.Dense(\n    8, activation="relu")\n')
+    data = json.loads(run_cli("--format", "json", "--select", "IL102", str(p)).stdout)
+    assert [(d["line"], d["column"], d["end_line"], d["end_column"]) for d in data] == [(2, 5, 3, 26)]
+    assert data[0]["severity"] == "info"
+    assert data[0]["fix"]["edits"][0]["content"] == ', kernel_initializer="he_uniform"'
+
+
+def test_json_unfixable_has_null_fix(tmp_path):
+    p = tmp_path / "m.py"
+    p.write_text("from keras import layers\nlayers.Dense(8, kernel_initializer=factory('zeros'))\n"
+                 "layers.Dense(8, kernel_initializer='zeros')\n")
+    data = json.loads(run_cli("--format", "json", str(p)).stdout)
+    assert [d["code"] for d in data] == ["IL001"]
+    assert data[0]["fix"]["applicability"] == "unsafe"
+    p.write_text("from keras import layers\nlayers.Dense(8, kernel_initializer='zeros', **kw)\n")
+    # the finding stands even where no edit can be rendered
+    data = json.loads(run_cli("--format", "json", str(p)).stdout)
+    assert data[0]["code"] == "IL001"
+
+
+def test_json_clean_is_empty_array(tmp_path):
+    p = tmp_path / "m.py"
+    p.write_text(GOOD)
+    assert json.loads(run_cli("--format", "json", str(p)).stdout) == []
+
+
+@pytest.mark.parametrize(
+    "args, codes",
+    [
+        ((), ["IL002"]),
+        (("--select", "IL1"), ["IL102"]),
+        (("--select", "ALL"), ["IL002", "IL102"]),
+        (("--select", "ALL", "--ignore", "IL1"), ["IL002"]),
+        (("--extend-select", "IL102"), ["IL002", "IL102"]),
+        (("--ignore", "IL002"), []),
+        (("--select", "IL002,IL102"), ["IL002", "IL102"]),
+        (("--select", "all"), ["IL002", "IL102"]),
+    ],
+)
+def test_selection(tmp_path, args, codes):
+    p = tmp_path / "m.py"
+    p.write_text(BAD + 'layers.Dense(8, activation="relu")\n')
+    data = json.loads(run_cli("--format", "json", *args, str(p)).stdout)
+    assert sorted(d["code"] for d in data) == codes
+
+
+def test_unknown_selector_is_usage_error(bad):
+    r = run_cli("--select", "IL999", str(bad))
+    assert r.returncode == 2
+    assert b"unknown rule selector 'IL999'" in r.stderr
+
+
+def test_unknown_option_is_usage_error(bad):
+    assert run_cli("--no-such-flag", str(bad)).returncode == 2
+
+
+def test_directory_walk_skips_default_excludes(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "model.py").write_text(BAD)
+    for d in (".git", "build", "dist", "__pycache__", "node_modules", ".venv"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "model.py").write_text(BAD)
+    (tmp_path / "myenv").mkdir()
+    (tmp_path / "myenv" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "myenv" / "model.py").write_text(BAD)
+    (tmp_path / "notes.txt").write_text(BAD)
+    data = json.loads(run_cli("--format", "json", ".", cwd=tmp_path).stdout)
+    assert sorted({d["path"] for d in data}) == ["src/model.py"]
+    data = json.loads(run_cli("--format", "json", "--extend-exclude", "src", ".", cwd=tmp_path).stdout)
+    assert data == []
+
+
+def test_default_path_is_current_directory(tmp_path):
+    (tmp_path / "m.py").write_text(BAD)
+    r = run_cli(cwd=tmp_path)
+    assert r.returncode == 1 and b"m.py:2:55: IL002" in r.stdout
+
+
+def test_stdin_with_filename():
+    r = run_cli("-", "--stdin-filename", "pkg/model.py", input=BAD.encode())
+    assert r.returncode == 1
+    assert r.stdout.decode().startswith("pkg/model.py:2:55: IL002")
+
+
+def test_missing_path_is_reported_and_others_still_linted(bad, tmp_path):
+    r = run_cli(str(bad), str(tmp_path / "nope.py"))
+    assert r.returncode == 2
+    assert f"initlint: error: {tmp_path / 'nope.py'}: no such file or directory".encode() in r.stderr
+    assert b"IL002" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"import keras\ndef f(:\n", b"syntax error at line 2"),
+        (b"import keras\nx = '\xff\xfe caf\xe9'\n", b"not valid utf-8 at line 2"),
+        (b"import keras\x00\x01\x02", b"binary file"),
+        (b"# -*- coding: klingon -*-\nimport keras\n", b"bad encoding declaration"),
+    ],
+    ids=["syntax", "not-utf8", "binary", "bad-cookie"],
+)
+def test_bad_files_get_one_line_and_others_still_linted(tmp_path, bad, content, message):
+    broken = tmp_path / "broken.py"
+    broken.write_bytes(content)
+    r = run_cli(str(broken), str(bad))
+    err = r.stderr.decode().strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"initlint: error: {broken}: ")
+    assert message in r.stderr
+    assert b"Traceback" not in r.stderr + r.stdout
+    assert b"IL002" in r.stdout
+    assert r.returncode == 1
+    # nothing could be linted at all: exit 2
+    r = run_cli(str(broken))
+    assert r.returncode == 2
+
+
+def test_unreadable_file(tmp_path, bad):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root can read any file")
+    p = tmp_path / "secret.py"
+    p.write_text(BAD)
+    p.chmod(0)
+    r = run_cli(str(p), str(bad))
+    assert b"cannot read" in r.stderr
+
+
+def test_never_imports_or_runs_the_code(tmp_path):
+    marker = tmp_path / "imported.txt"
+    p = tmp_path / "evil.py"
+    p.write_text(
+        "import pathlib\n"
+        f"pathlib.Path({str(marker)!r}).write_text('ran')\n"
+        "import keras\nraise SystemExit(3)\n" + BAD
+    )
+    r = run_cli(str(p))
+    assert r.returncode == 1 and b"IL002" in r.stdout
+    assert not marker.exists()
+
+
+def test_files_without_framework_mentions_are_skipped_before_parsing(tmp_path):
+    p = tmp_path / "plain.py"
+    p.write_text("def f(:\n")  # a syntax error nobody needs to hear about: no model can be here
+    r = run_cli(str(p))
+    assert r.returncode == 0, r.stderr
+
+
+def test_many_files_use_the_process_pool(tmp_path):
+    for i in range(40):
+        (tmp_path / f"m{i:02d}.py").write_text(BAD)
+    r = run_cli("--format", "json", "--jobs", "2", str(tmp_path))
+    data = json.loads(r.stdout)
+    assert len(data) == 40
+    assert [d["path"] for d in data] == sorted(d["path"] for d in data)
+
+
+def test_explain_prints_rule_doc():
+    r = run_cli("--explain", "IL002")
+    out = r.stdout.decode()
+    assert r.returncode == 0
+    assert out.startswith("# glorot-with-relu (IL002)")
+    for section in ("## What it does", "## Why is this bad?", "## Example", "## Fix"):
+        assert section in out
+    assert "0.71" in out
+
+
+def test_explain_unknown_code():
+    r = run_cli("--explain", "IL999")
+    assert r.returncode == 2 and b"unknown rule code" in r.stderr
+
+
+def test_every_rule_has_ruff_style_docs():
+    from initlint import rules
+
+    for r in rules.all_rules():
+        for section in ("## What it does", "## Why is this bad?", "## Example", "## Fix"):
+            assert section in r.doc, (r.code, section)
+
+
+def test_list_rules():
+    r = run_cli("--list-rules")
+    out = r.stdout.decode()
+    assert r.returncode == 0
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:] if line.strip()}
+    assert rows["IL001"][1:5] == ["constant-kernel", "on", "error", "unsafe"]
+    assert rows["IL002"][1:5] == ["glorot-with-relu", "on", "warning", "safe"]
+    assert rows["IL102"][1:5] == ["glorot-default-with-relu", "off", "info", "safe"]
+
+
+def test_version_matches_package_metadata():
+    from importlib.metadata import version
+
+    import initlint
+
+    r = run_cli("--version")
+    assert r.returncode == 0
+    assert r.stdout.decode().strip() == f"initlint, version {initlint.__version__}"
+    assert initlint.__version__ == version("initlint")
+
+
+def test_console_script_and_module_agree(bad):
+    import shutil
+    import subprocess
+
+    import sys
+    from pathlib import Path
+
+    exe = shutil.which("initlint", path=str(Path(sys.executable).parent)) or shutil.which("initlint")
+    assert exe is not None, "the console script was not installed"
+    a = subprocess.run([exe, str(bad)], capture_output=True, env={"NO_COLOR": "1", "PATH": ""})
+    b = run_cli(str(bad))
+    assert (a.returncode, a.stdout) == (b.returncode, b.stdout)
+
+
+def test_fixture_demo_shows_real_findings():
+    r = run_cli(str(FIXTURES))
+    assert r.returncode == 1
+    out = r.stdout.decode()
+    for code in ("IL001", "IL002", "IL003"):
+        assert code in out
