@@ -121,6 +121,8 @@ class Weight:
     init: InitSpec
     fan_in: Optional[int] = None
     fan_out: Optional[int] = None
+    #: Receptive-field size (product of kernel dims) folded into both fans; 1 for dense.
+    receptive: int = 1
 
 
 @dataclass

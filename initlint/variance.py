@@ -32,8 +32,13 @@ def fan_for_mode(mode: Optional[str], fan_in: Optional[int], fan_out: Optional[i
 
 
 def weight_variance(spec: InitSpec, fan_in: Optional[int] = None,
-                    fan_out: Optional[int] = None) -> Optional[float]:
-    """Var(W) per element, or None when it depends on a fan that is not known."""
+                    fan_out: Optional[int] = None, receptive: int = 1) -> Optional[float]:
+    """Var(W) per element, or None when it depends on a fan that is not known.
+
+    ``receptive`` is the kernel's receptive-field size: an orthogonal initializer flattens a
+    conv kernel to (k * C_in) x C_out in Keras and C_out x (C_in * k) in PyTorch, so its
+    variance is gain^2 / max(fan_in, fan_out / k) in both.
+    """
     fam = spec.family
     if fam in ("he", "glorot", "lecun", "scaled", "framework_default"):
         n = fan_for_mode(spec.mode, fan_in, fan_out)
@@ -53,18 +58,18 @@ def weight_variance(spec: InitSpec, fan_in: Optional[int] = None,
         if fan_in is None or fan_out is None:
             return None
         g = spec.gain if spec.gain is not None else 1.0
-        return g * g / max(fan_in, fan_out, 1)
+        return g * g / max(fan_in, fan_out / max(receptive, 1), 1)
     if fam == "constant":
         return 0.0
     return None
 
 
 def second_moment(spec: InitSpec, fan_in: Optional[int] = None,
-                  fan_out: Optional[int] = None) -> Optional[float]:
+                  fan_out: Optional[int] = None, receptive: int = 1) -> Optional[float]:
     """E[W^2]: the quantity that multiplies the signal's second moment."""
     if spec.family == "constant":
         return None if spec.value is None else spec.value**2
-    var = weight_variance(spec, fan_in, fan_out)
+    var = weight_variance(spec, fan_in, fan_out, receptive)
     return None if var is None else var + spec.mean**2
 
 

@@ -274,7 +274,6 @@ def _layers() -> Dict[str, LayerDef]:
         out[f"DepthwiseConv{r}D"] = LayerDef(
             "depthwise_conv", _DW_POS, {"depthwise": ("depthwise_initializer", "glorot_uniform"),
                                         "bias": ("bias_initializer", "zeros")}, rank=r)
-    out["Deconvolution2D"] = out["Conv2DTranspose"]  # Keras 1 name
     return out
 
 

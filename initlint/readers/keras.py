@@ -329,6 +329,8 @@ class _Visitor(cst.CSTVisitor):
         for w in layer.weights:
             if w.role == "bias":
                 continue
+            if defn.rank and w.role != "pointwise" and k is not None:
+                w.receptive = k
             if defn.kind == "dense" and layer.type_name == "Dense":
                 w.fan_in, w.fan_out = c_in, out
             elif defn.kind == "conv":
