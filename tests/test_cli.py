@@ -24,7 +24,7 @@ def test_text_format_line_and_summary(bad):
     r = run_cli(str(bad))
     assert r.returncode == 1
     lines = r.stdout.decode().splitlines()
-    assert re.fullmatch(rf"{re.escape(str(bad))}:2:55: IL002 \[\*\] glorot_uniform on a relu layer .*",
+    assert re.fullmatch(rf"{re.escape(str(bad))}:2:55: IL002 \[\*\] glorot_uniform on Dense with relu: .*",
                         lines[0])
     assert lines[1] == "Found 1 finding (1 warning)."
     assert lines[2] == "[*] 1 fixable with `initlint --fix`."

@@ -98,7 +98,7 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
             msg = f"{label} with {act.name} uses the default {spec.display}{figures}"
         else:
             code, sev = "IL002", "warning"
-            msg = f"{spec.display} on a {act.name} layer ({label}){figures}"
+            msg = f"{spec.display} on {label} with {act.name}{figures}"
         fix = ctx.fix(layer, w, req, "safe", f"Use {new}")
         node = spec.node if spec.node is not None else layer.node
         yield Diagnostic(code, sev, msg, node, fix)
