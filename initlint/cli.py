@@ -131,7 +131,7 @@ def _finish(results: List[files.FileResult], fmt: str, color: Optional[bool],
         changed = sum(1 for r in linted if r.diff)
         click.echo(f"Would fix {sum(r.fixed for r in linted)} finding(s) in {changed} file(s).",
                    err=True)
-        if missing or (errors and not linted):
+        if missing or (errors and not linted) or any(r.internal for r in errors):
             return EXIT_ERROR
         return EXIT_FINDINGS if changed and not exit_zero else EXIT_CLEAN
     if fmt == "json":
@@ -141,7 +141,7 @@ def _finish(results: List[files.FileResult], fmt: str, color: Optional[bool],
             click.echo("initlint: warning: no Python files found", err=True)
         report.write_text(linted, out, color=color, fix_level=options.fix or
                           ("unsafe" if level == "unsafe" else None), fixing=fix)
-    if missing or (errors and not linted):
+    if missing or (errors and not linted) or any(r.internal for r in errors):
         return EXIT_ERROR
     has_findings = any(r.findings for r in linted)
     if (has_findings or errors) and not exit_zero:

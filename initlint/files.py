@@ -81,6 +81,8 @@ class FileResult:
     path: str
     findings: List[engine.Finding] = field(default_factory=list)
     error: Optional[str] = None
+    #: The error is a bug in initlint, not a problem with the file (exit code 2).
+    internal: bool = False
     skipped: bool = False  # prefiltered: cannot contain a model
     fixed: int = 0
     diff: Optional[str] = None
@@ -142,7 +144,8 @@ def _work(args: Tuple[str, engine.Options, bool, bool]) -> FileResult:
     except RecursionError:
         return FileResult(path, error="file too deeply nested to analyse")
     except Exception as e:  # noqa: BLE001 - a bug must name the file, not kill the run
-        return FileResult(path, error=f"internal error: {type(e).__name__}: {e}")
+        return FileResult(path, error=f"internal error: {type(e).__name__}: {e} (please report "
+                                      f"this with the file)", internal=True)
 
 
 #: Below this many files a process pool costs more than it saves.

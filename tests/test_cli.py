@@ -297,3 +297,26 @@ def test_colour_only_when_asked_or_on_a_terminal(bad):
     import re as _re
 
     assert _re.sub(rb"\x1b\[[0-9;]*m", b"", coloured.stdout) == plain.stdout
+
+
+def test_internal_error_names_the_file_and_exits_2(bad, tmp_path, monkeypatch, capsys):
+    from initlint import cli, engine
+
+    other = tmp_path / "other.py"
+    other.write_text(BAD)
+
+    def boom(text, options):
+        if "boom" in text:
+            raise KeyError("bug")
+        return real(text, options)
+
+    real = engine.lint_and_fix
+    other.write_text(BAD + "# boom\n")
+    monkeypatch.setattr(engine, "lint_and_fix", boom)
+    with pytest.raises(SystemExit) as exc:
+        cli.main([str(bad), str(other)])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2
+    assert f"initlint: error: {other}: internal error: KeyError" in err
+    assert "Traceback" not in err
+    assert "IL002" in out  # the other file was still linted
