@@ -131,9 +131,7 @@ def _finish(results: List[files.FileResult], fmt: str, color: Optional[bool],
         changed = sum(1 for r in linted if r.diff)
         click.echo(f"Would fix {sum(r.fixed for r in linted)} finding(s) in {changed} file(s).",
                    err=True)
-        if missing or (errors and not linted) or any(r.internal for r in errors):
-            return EXIT_ERROR
-        return EXIT_FINDINGS if changed and not exit_zero else EXIT_CLEAN
+        return _exit_code(errors, linted, missing, bool(changed), exit_zero)
     if fmt == "json":
         report.write_json(linted, out)
     else:
@@ -141,12 +139,15 @@ def _finish(results: List[files.FileResult], fmt: str, color: Optional[bool],
             click.echo("initlint: warning: no Python files found", err=True)
         report.write_text(linted, out, color=color, fix_level=options.fix or
                           ("unsafe" if level == "unsafe" else None), fixing=fix)
+    has_findings = any(r.findings for r in linted)
+    return _exit_code(errors, linted, missing, has_findings or bool(errors), exit_zero)
+
+
+def _exit_code(errors: List[files.FileResult], linted: List[files.FileResult], missing: bool,
+               reported: bool, exit_zero: bool) -> int:
     if missing or (errors and not linted) or any(r.internal for r in errors):
         return EXIT_ERROR
-    has_findings = any(r.findings for r in linted)
-    if (has_findings or errors) and not exit_zero:
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
+    return EXIT_FINDINGS if reported and not exit_zero else EXIT_CLEAN
 
 
 def _stdin(name: str, options: engine.Options, fmt: str, color: Optional[bool], fix: bool,

@@ -7,7 +7,7 @@ import fnmatch
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 from . import engine
 from .source import SourceError, atomic_write, decode, encode

@@ -11,36 +11,18 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 # --- initializers -----------------------------------------------------------------------------
 
-#: Initializer families. ``he``/``glorot``/``lecun`` are variance-scaled by fan; ``scaled`` is a
-#: variance scaling with another scale or mode; ``fixed`` has a variance that ignores the fans;
-#: ``framework_default`` is a framework's own default that is none of the above (e.g. PyTorch's
-#: ``kaiming_uniform_(a=sqrt(5))``); ``unknown`` is anything a reader could not evaluate.
-FAMILIES = (
-    "he",
-    "glorot",
-    "lecun",
-    "scaled",
-    "fixed",
-    "orthogonal",
-    "identity",
-    "constant",
-    "framework_default",
-    "special",
-    "unknown",
-)
-
-#: Distributions: ``normal`` (untruncated), ``truncated_normal`` (variance-corrected by the
-#: framework, as Keras's VarianceScaling does), ``truncated_normal_raw`` (truncated, no correction),
-#: ``uniform``, and the degenerate ones.
-DISTRIBUTIONS = ("normal", "truncated_normal", "truncated_normal_raw", "uniform", "orthogonal",
-                 "constant", "eye", "other")
-
-
 @dataclass
 class InitSpec:
     """What a weight is initialized with, in neutral terms, and how the user wrote it."""
 
+    #: he | glorot | lecun (variance-scaled by fan); scaled (another scale or mode); fixed
+    #: (variance ignores the fans); orthogonal | identity | constant; framework_default (a
+    #: framework's own default that is none of these, e.g. PyTorch's kaiming_uniform_(a=sqrt(5)));
+    #: special; unknown (a reader could not evaluate it).
     family: str
+    #: normal (untruncated) | truncated_normal (variance-corrected, as Keras's VarianceScaling)
+    #: | truncated_normal_raw (truncated at 2 std, no correction) | uniform | orthogonal |
+    #: constant | eye | other
     distribution: str = "other"
     #: Variance-scaling parameters: Var(W) = scale / n(mode) (times gain**2 where given).
     scale: Optional[float] = None
@@ -77,11 +59,6 @@ class InitSpec:
     def is_zero(self) -> bool:
         return self.family == "constant" and self.value == 0.0
 
-    @property
-    def is_random(self) -> bool:
-        return self.family in ("he", "glorot", "lecun", "scaled", "fixed", "orthogonal",
-                               "framework_default")
-
 
 # --- activations ------------------------------------------------------------------------------
 
@@ -103,13 +80,7 @@ class Activation:
         return self.name != "unknown"
 
 
-UNKNOWN_ACTIVATION = Activation("unknown")
-
 # --- layers -----------------------------------------------------------------------------------
-
-#: Layer kinds the rules know about.
-KINDS = ("dense", "conv", "conv_transpose", "depthwise_conv", "separable_conv", "embedding",
-         "recurrent", "attention", "other")
 
 #: Weight roles. Rules about input kernels look at ``KERNEL_ROLES``.
 KERNEL_ROLES = ("kernel", "depthwise", "pointwise")
@@ -129,6 +100,8 @@ class Weight:
 class Layer:
     """One layer with trainable weights."""
 
+    #: dense | conv | conv_transpose | depthwise_conv | separable_conv | embedding | recurrent
+    #: | attention | other
     kind: str
     framework: str  # keras | torch | numpy | ...
     #: The class as the framework names it (``Dense``, ``Conv2D``), for messages.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
+from .catalog.activations import second_moments
 from .catalog.keras import TRUNC_VAR_FACTOR
 from .model import InitSpec
 
@@ -107,8 +108,6 @@ def layer_gain(spec: InitSpec, activation: str, fan_in: Optional[int],
 
     Exact for the ReLU family (scale-free); the unit-scale proxy for smooth activations.
     """
-    from .catalog.activations import second_moments
-
     m = second_moments(activation, params)
     m2w = second_moment(spec, fan_in, fan_out)
     if m is None or m2w is None or fan_in is None:

@@ -88,11 +88,6 @@ def deriv_at_zero(name: str, params: Optional[Dict[str, float]] = None) -> Optio
     return None
 
 
-def value_at_zero(name: str) -> Optional[float]:
-    f = ACTIVATIONS.get(name)
-    return None if f is None else f.f0
-
-
 def recommended_family(name: str) -> Optional[str]:
     f = ACTIVATIONS.get(name)
     return None if f is None else f.recommended

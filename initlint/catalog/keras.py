@@ -6,7 +6,8 @@ A new alias is one line of data. Nothing in this module parses code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from ..model import InitSpec
@@ -33,7 +34,10 @@ class InitializerDef:
     string_broken: bool = False
 
 
-_VS = ("seed", "input_axes", "output_axes")
+#: Constructor parameters of the VarianceScaling subclasses (He, Glorot, LeCun): the only
+#: arguments a replacement keeps when it swaps one initializer class for another.
+SCALED_CLASS_PARAMS = ("seed", "input_axes", "output_axes")
+_VS = SCALED_CLASS_PARAMS
 
 INITIALIZERS: Dict[str, InitializerDef] = {
     d.name: d
@@ -216,7 +220,8 @@ class LayerDef:
     rank: int = 0
     #: gates multiplying the kernel's output width (LSTM 4, GRU 3)
     gates: int = 1
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    #: the argument that sets the output width (last-axis size), if any
+    width: Optional[str] = None
 
 
 _DENSE_W = {"kernel": ("kernel_initializer", "glorot_uniform"), "bias": ("bias_initializer", "zeros")}
@@ -239,21 +244,24 @@ _RNN_W = {"kernel": ("kernel_initializer", "glorot_uniform"),
 def _layers() -> Dict[str, LayerDef]:
     out: Dict[str, LayerDef] = {
         "Dense": LayerDef("dense", ("units", "activation", "use_bias", "kernel_initializer",
-                                    "bias_initializer"), _DENSE_W),
+                                    "bias_initializer"), _DENSE_W, width="units"),
         "EinsumDense": LayerDef("dense", ("equation", "output_shape", "activation", "bias_axes",
-                                          "kernel_initializer", "bias_initializer"), _DENSE_W),
+                                          "kernel_initializer", "bias_initializer"), _DENSE_W,
+                                width="output_shape"),
         "Embedding": LayerDef("embedding", ("input_dim", "output_dim", "embeddings_initializer"),
-                              {"embeddings": ("embeddings_initializer", "uniform")}, None),
+                              {"embeddings": ("embeddings_initializer", "uniform")}, None,
+                              width="output_dim"),
         "SimpleRNN": LayerDef("recurrent", ("units", "activation", "use_bias", "kernel_initializer",
                                             "recurrent_initializer", "bias_initializer"), _RNN_W,
-                              ("activation", "tanh")),
+                              ("activation", "tanh"), width="units"),
         "LSTM": LayerDef("recurrent", ("units", "activation", "recurrent_activation", "use_bias",
                                        "kernel_initializer", "recurrent_initializer",
                                        "bias_initializer", "unit_forget_bias"), _RNN_W,
-                         ("activation", "tanh"), gates=4),
+                         ("activation", "tanh"), gates=4, width="units"),
         "GRU": LayerDef("recurrent", ("units", "activation", "recurrent_activation", "use_bias",
                                       "kernel_initializer", "recurrent_initializer",
-                                      "bias_initializer"), _RNN_W, ("activation", "tanh"), gates=3),
+                                      "bias_initializer"), _RNN_W, ("activation", "tanh"), gates=3,
+                        width="units"),
         "MultiHeadAttention": LayerDef("attention", ("num_heads", "key_dim", "value_dim", "dropout",
                                                      "use_bias", "output_shape", "attention_axes"),
                                        _DENSE_W, None),
@@ -261,15 +269,16 @@ def _layers() -> Dict[str, LayerDef]:
     for cell, base in (("SimpleRNNCell", "SimpleRNN"), ("LSTMCell", "LSTM"), ("GRUCell", "GRU")):
         out[cell] = out[base]
     for r in (1, 2, 3):
-        conv = LayerDef("conv", _CONV_POS, _DENSE_W, rank=r)
-        convt = LayerDef("conv_transpose", _CONV3T_POS if r == 3 else _CONVT_POS, _DENSE_W, rank=r)
+        conv = LayerDef("conv", _CONV_POS, _DENSE_W, rank=r, width="filters")
+        convt = LayerDef("conv_transpose", _CONV3T_POS if r == 3 else _CONVT_POS, _DENSE_W, rank=r,
+                         width="filters")
         out[f"Conv{r}D"] = out[f"Convolution{r}D"] = conv
         out[f"Conv{r}DTranspose"] = out[f"Convolution{r}DTranspose"] = convt
     for r in (1, 2):
         sep = LayerDef("separable_conv", _SEP_POS,
                        {"depthwise": ("depthwise_initializer", "glorot_uniform"),
                         "pointwise": ("pointwise_initializer", "glorot_uniform"),
-                        "bias": ("bias_initializer", "zeros")}, rank=r)
+                        "bias": ("bias_initializer", "zeros")}, rank=r, width="filters")
         out[f"SeparableConv{r}D"] = out[f"SeparableConvolution{r}D"] = sep
         out[f"DepthwiseConv{r}D"] = LayerDef(
             "depthwise_conv", _DW_POS, {"depthwise": ("depthwise_initializer", "glorot_uniform"),
@@ -278,6 +287,48 @@ def _layers() -> Dict[str, LayerDef]:
 
 
 LAYERS: Dict[str, LayerDef] = _layers()
+
+
+def _mul(*xs: Optional[int]) -> Optional[int]:
+    return None if any(x is None for x in xs) else int(math.prod(xs))  # type: ignore[arg-type]
+
+
+def kernel_fans(defn: LayerDef, role: str, c_in: Optional[int], width: Optional[int],
+                k: Optional[int] = 1, depth_multiplier: Optional[int] = 1,
+                groups: Optional[int] = 1, input_dim: Optional[int] = None
+                ) -> Tuple[Optional[int], Optional[int]]:
+    """(fan_in, fan_out) of a weight as Keras 3's ``compute_fans`` sees the kernel it builds.
+
+    ``k`` is the receptive-field size, ``width`` the layer's output width. Transposed convs lay
+    their kernel out as (..., filters, C_in), so their fan_in uses the *output* filters; a
+    depthwise kernel's fan_in includes C_in (PyTorch's does not).
+    """
+    kind = defn.kind
+    if role == "depthwise":
+        return _mul(k, c_in), _mul(k, depth_multiplier)
+    if role == "pointwise":
+        return _mul(c_in, depth_multiplier), width
+    if kind == "dense":
+        return (c_in, width) if defn.width == "units" else (None, None)  # EinsumDense: axes
+    if kind == "conv":
+        per_group = c_in // groups if c_in and groups else None
+        return _mul(k, per_group), _mul(k, width)
+    if kind == "conv_transpose":
+        return _mul(k, width), _mul(k, c_in)
+    if kind == "recurrent":
+        gated = _mul(width, defn.gates)
+        return (c_in, gated) if role == "kernel" else (width, gated)
+    if kind == "embedding":
+        return input_dim, width
+    return None, None
+
+
+def output_width(defn: LayerDef, width: Optional[int], c_in: Optional[int],
+                 depth_multiplier: Optional[int] = 1) -> Optional[int]:
+    """The last-axis size of the layer's output."""
+    if defn.kind == "depthwise_conv":
+        return _mul(c_in, depth_multiplier)
+    return width
 
 #: Keras 1 keyword names, mapped to the Keras 2/3 keyword for kernel-bearing layers.
 KERAS1_KWARGS = {"init": "kernel_initializer", "inner_init": "recurrent_initializer",
@@ -349,8 +400,5 @@ MERGE_LAYERS = frozenset({"Concatenate", "concatenate", "Multiply", "multiply", 
 MODEL_CLASSES = frozenset({"Model", "Functional"})
 SEQUENTIAL_CLASSES = frozenset({"Sequential"})
 INPUT_CLASSES = frozenset({"Input", "InputLayer"})
-#: Base classes whose subclasses hold layers as attributes.
-SUBCLASS_BASES = frozenset({"Model", "Layer", "Sequential"})
-
 #: Top-level module paths under which Keras lives.
 ROOTS = ("keras", "tensorflow.keras", "tf_keras", "tensorflow.python.keras", "keras.src")

@@ -284,17 +284,17 @@ class _Visitor(cst.CSTVisitor):
         return layer
 
     def _out_features(self, defn: K.LayerDef, args: Dict[str, cst.Arg]) -> Optional[int]:
-        key = {"dense": "units", "recurrent": "units", "conv": "filters",
-               "conv_transpose": "filters", "separable_conv": "filters",
-               "embedding": "output_dim"}.get(defn.kind)
-        if key is None:
-            return None
-        arg = args.get(key)
+        arg = args.get(defn.width) if defn.width else None
         v = self._const(arg.value) if arg is not None else UNKNOWN
-        if defn.kind == "dense" and arg is None and "output_shape" in args:  # EinsumDense
-            v = self._const(args["output_shape"].value)
-            if isinstance(v, tuple) and v:
-                v = v[-1]
+        if isinstance(v, tuple) and v:  # EinsumDense's output_shape
+            v = v[-1]
+        return int(v) if is_num(v) and v > 0 else None
+
+    def _int_arg(self, info: _LayerInfo, name: str, default: Optional[int]) -> Optional[int]:
+        arg = info.args.get(name)
+        if arg is None:
+            return default
+        v = self._const(arg.value)
         return int(v) if is_num(v) and v > 0 else None
 
     def _kernel_prod(self, info: _LayerInfo) -> Optional[int]:
@@ -312,48 +312,19 @@ class _Visitor(cst.CSTVisitor):
         info = self.info[id(layer)]
         info.c_in = c_in
         defn = info.defn
-        out = layer.out_features
+        width = self._out_features(defn, info.args)
         k = self._kernel_prod(info) if defn.rank else 1
-        dm_arg = info.args.get("depth_multiplier")
-        dm = self._const(dm_arg.value) if dm_arg is not None else 1
-        dm = int(dm) if is_num(dm) else None
-        groups_arg = info.args.get("groups")
-        groups = self._const(groups_arg.value) if groups_arg is not None else 1
-        groups = int(groups) if is_num(groups) and groups > 0 else None
-
-        def mul(*xs: Optional[int]) -> Optional[int]:
-            if any(x is None for x in xs):
-                return None
-            return int(math.prod(xs))  # type: ignore[arg-type]
-
+        dm = self._int_arg(info, "depth_multiplier", 1)
+        groups = self._int_arg(info, "groups", 1)
+        input_dim = self._int_arg(info, "input_dim", None)
         for w in layer.weights:
             if w.role == "bias":
                 continue
             if defn.rank and w.role != "pointwise" and k is not None:
                 w.receptive = k
-            if defn.kind == "dense" and layer.type_name == "Dense":
-                w.fan_in, w.fan_out = c_in, out
-            elif defn.kind == "conv":
-                w.fan_in = mul(k, c_in // groups if c_in and groups else None)
-                w.fan_out = mul(k, out)
-            elif defn.kind == "conv_transpose":
-                w.fan_in, w.fan_out = mul(k, out), mul(k, c_in)
-            elif w.role == "depthwise":
-                w.fan_in, w.fan_out = mul(k, c_in), mul(k, dm)
-            elif w.role == "pointwise":
-                w.fan_in, w.fan_out = mul(c_in, dm), out
-            elif defn.kind == "recurrent":
-                width = mul(out, defn.gates)
-                if w.role == "kernel":
-                    w.fan_in, w.fan_out = c_in, width
-                else:
-                    w.fan_in, w.fan_out = out, width
-            elif defn.kind == "embedding":
-                in_dim = self._const(info.args["input_dim"].value) if "input_dim" in info.args else None
-                w.fan_in = int(in_dim) if is_num(in_dim) else None
-                w.fan_out = out
-        if defn.kind == "depthwise_conv":
-            layer.out_features = mul(c_in, dm)
+            w.fan_in, w.fan_out = K.kernel_fans(defn, w.role, c_in, width, k, dm, groups,
+                                                input_dim)
+        layer.out_features = K.output_width(defn, width, c_in, dm)
 
     def _zero_bias(self, layer: Layer, args: Dict[str, cst.Arg]) -> Optional[bool]:
         if "use_bias" in args:
@@ -440,7 +411,7 @@ class _Visitor(cst.CSTVisitor):
         bound = call_arguments(call, d.params)
         evaluated: Dict[str, Any] = dict(preset)
         for p, arg in bound.items():
-            if p in ("seed", "input_axes", "output_axes"):
+            if p in K.SCALED_CLASS_PARAMS:
                 continue
             evaluated[p] = self._const(arg.value)
         display = _short_code(self.module, call)
@@ -803,48 +774,40 @@ class _Visitor(cst.CSTVisitor):
         return None
 
     def _render_class(self, spec: InitSpec, cls: str, written: str) -> Optional[List[Edit]]:
+        """Swap the class in ``X(...)`` / ``mod.X(...)`` / ``mod.X`` for ``cls`` in the same
+        spelling (snake_case stays snake_case), extending a ``from ... import`` when needed."""
         callee = spec.render["callee"]
-        snake = False
-        edits: List[Edit] = []
-        if spec.render.get("tf"):
+        tf = bool(spec.render.get("tf"))
+        extra: List[Edit] = []
+        if tf:
             path = self._initializers_path()
             if path is None:
                 return None
-            new_callee_text = f"{path}.{cls}"
-            callee_edit = Edit(callee, new_callee_text)
-        elif isinstance(callee, cst.Attribute):
-            snake = not callee.attr.value[:1].isupper()
-            callee_edit = Edit(callee.attr, K.to_snake(cls) if snake else cls)
-        elif isinstance(callee, cst.Name):
-            snake = not callee.value[:1].isupper()
-            new = K.to_snake(cls) if snake else cls
-            callee_edit = Edit(callee, new)
-            imp = self.import_nodes.get(callee.value)
-            if self.imports.aliases.get(new, "").rsplit(".", 1)[-1] != new:
-                if imp is None or isinstance(imp.names, cst.ImportStar):
-                    if not self.imports.star_modules:
-                        return None
-                else:
-                    edits.append(Edit(imp.names[-1], f", {new}", "after"))
+            name_node, new, prefix = callee, f"{path}.{cls}", ""
+        elif isinstance(callee, (cst.Attribute, cst.Name)):
+            name_node = callee.attr if isinstance(callee, cst.Attribute) else callee
+            new = K.to_snake(cls) if not name_node.value[:1].isupper() else cls
+            prefix = (self.module.code_for_node(callee.value) + "."
+                      if isinstance(callee, cst.Attribute) else "")
+            if isinstance(callee, cst.Name) and not self._imported_as(new):
+                imp = self.import_nodes.get(callee.value)
+                if imp is not None and not isinstance(imp.names, cst.ImportStar):
+                    extra.append(Edit(imp.names[-1], f", {new}", "after"))
+                elif not self.imports.star_modules:
+                    return None
         else:
             return None
-        edits.insert(0, callee_edit)
-        if written == "class_ref":
-            return edits
-        call = spec.render["target"]
         bound: Dict[str, cst.Arg] = spec.render.get("bound", {})
-        keep = ("seed", "input_axes", "output_axes")
-        if all(p in keep for p in bound) and not spec.render.get("tf"):
-            return edits
+        if written == "class_ref" or (not tf and all(p in K.SCALED_CLASS_PARAMS for p in bound)):
+            return [Edit(name_node, new)] + extra
         # Rebuild the argument list, keeping only the arguments the new class takes.
-        kept = [f"{p}={self.module.code_for_node(a.value)}" for p, a in bound.items() if p in keep]
-        callee_text = callee_edit.text if spec.render.get("tf") else None
-        if callee_text is None:
-            if isinstance(callee, cst.Attribute):
-                callee_text = self.module.code_for_node(callee.value) + "." + callee_edit.text
-            else:
-                callee_text = callee_edit.text
-        return [Edit(call, f"{callee_text}({', '.join(kept)})")] + edits[1:]
+        kept = [f"{p}={self.module.code_for_node(a.value)}" for p, a in bound.items()
+                if p in K.SCALED_CLASS_PARAMS]
+        return [Edit(spec.render["target"], f"{prefix}{new}({', '.join(kept)})")] + extra
+
+    def _imported_as(self, name: str) -> bool:
+        """Is ``name`` already bound in this file to something of that name?"""
+        return self.imports.aliases.get(name, "").rsplit(".", 1)[-1] == name
 
     def _initializers_path(self) -> Optional[str]:
         """How this file can name ``keras.initializers`` with what it already imports."""

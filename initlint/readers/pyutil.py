@@ -26,11 +26,6 @@ def dotted_name(node: cst.CSTNode) -> Optional[str]:
     return None
 
 
-def _module_name(node: cst.BaseExpression) -> str:
-    name = dotted_name(node)
-    return name or ""
-
-
 class ImportTable:
     """Maps local names to the dotted names they were imported as."""
 
@@ -43,7 +38,7 @@ class ImportTable:
     def add(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.Import):
             for alias in node.names:
-                full = _module_name(alias.name)
+                full = dotted_name(alias.name) or ""
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     self.aliases[alias.asname.name.value] = full
                 else:
@@ -53,12 +48,12 @@ class ImportTable:
         elif isinstance(node, cst.ImportFrom):
             if node.relative:  # from . import x: the user's own code
                 return
-            module = _module_name(node.module) if node.module is not None else ""
+            module = (dotted_name(node.module) or "") if node.module is not None else ""
             if isinstance(node.names, cst.ImportStar):
                 self.star_modules.append(module)
                 return
             for alias in node.names:
-                name = _module_name(alias.name)
+                name = dotted_name(alias.name) or ""
                 local = name
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     local = alias.asname.name.value
@@ -78,9 +73,6 @@ class ImportTable:
         if full is None:
             return None
         return f"{full}.{rest}" if rest else full
-
-    def resolve_node(self, node: cst.CSTNode) -> Optional[str]:
-        return self.resolve(dotted_name(node))
 
     def star_candidates(self, name: str) -> Iterable[str]:
         if name in self.shadowed or name in self.aliases:
@@ -107,19 +99,13 @@ _BINOPS: Dict[type, Callable[[Any, Any], Any]] = {
 
 
 def literal_string(node: cst.CSTNode) -> Optional[str]:
-    if isinstance(node, cst.SimpleString):
-        try:
-            value = node.evaluated_value
-        except Exception:  # noqa: BLE001 - malformed escapes: not a string we can use
-            return None
-        return value if isinstance(value, str) else None
-    if isinstance(node, cst.ConcatenatedString):
-        try:
-            value = node.evaluated_value
-        except Exception:  # noqa: BLE001
-            return None
-        return value if isinstance(value, str) else None
-    return None
+    if not isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        return None
+    try:
+        value = node.evaluated_value
+    except Exception:  # noqa: BLE001 - malformed escapes: not a string we can use
+        return None
+    return value if isinstance(value, str) else None  # bytes literals are not names
 
 
 def const_eval(node: Optional[cst.CSTNode], lookup: Callable[[str], Any] = lambda n: UNKNOWN,
@@ -165,7 +151,7 @@ def const_eval(node: Optional[cst.CSTNode], lookup: Callable[[str], Any] = lambd
             return UNKNOWN
         a = const_eval(node.left, lookup, depth + 1)
         b = const_eval(node.right, lookup, depth + 1)
-        if _is_num(a) and _is_num(b):
+        if is_num(a) and is_num(b):
             try:
                 return op(a, b)
             except (ArithmeticError, ValueError, OverflowError):
@@ -174,12 +160,8 @@ def const_eval(node: Optional[cst.CSTNode], lookup: Callable[[str], Any] = lambd
     return UNKNOWN
 
 
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def is_num(v: Any) -> bool:
-    return _is_num(v)
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def call_arguments(call: cst.Call, positional: Iterable[str]) -> Dict[str, cst.Arg]:
@@ -201,9 +183,3 @@ def call_arguments(call: cst.Call, positional: Iterable[str]) -> Dict[str, cst.A
                 bound[names[pos]] = arg
             pos += 1
     return bound
-
-
-def quote_of(node: cst.SimpleString) -> str:
-    """The prefix and quote characters of a string literal (``'``, ``"``, ``r'``...)."""
-    q = node.quote
-    return node.prefix + q

@@ -13,9 +13,6 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 from ..model import Diagnostic, Edit, Fix, InitRequest, Layer, Network, Weight
 
-SEVERITIES = ("error", "warning", "info")
-
-
 @dataclass
 class Context:
     network: Network

@@ -8,10 +8,6 @@ from typing import Optional
 from ..catalog import activations as A
 from ..model import InitRequest, InitSpec, Layer
 
-#: Display names of the recommended initializers, in the neutral vocabulary.
-FAMILY_DISPLAY = {"he": "He", "glorot": "Glorot", "lecun": "LeCun"}
-
-
 def recommended_family(layer: Layer) -> str:
     """He for the ReLU family, LeCun for SELU, Glorot for tanh, sigmoid, linear and unknown."""
     fam = A.recommended_family(layer.activation.name) if layer.activation.known else None
