@@ -158,6 +158,9 @@ class Network:
     stacks: List[Stack] = field(default_factory=list)
     #: Renders a replacement initializer in the file's own idiom (set by the reader).
     renderer: Optional["Renderer"] = None
+    #: Names a recommended initializer the way the file's framework spells it, for messages
+    #: (``kaiming_uniform_`` in PyTorch); None means the neutral ``he_uniform``.
+    namer: Optional[Callable[["Layer", "InitRequest"], str]] = None
 
 
 # --- diagnostics and fixes --------------------------------------------------------------------

@@ -7,7 +7,8 @@ for the reader to care; used to skip files before parsing) and ``read(module, te
 from __future__ import annotations
 
 from .keras import KerasReader
+from .torch import TorchReader
 
-READERS = (KerasReader(),)
+READERS = (KerasReader(), TorchReader())
 
-__all__ = ["READERS", "KerasReader"]
+__all__ = ["READERS", "KerasReader", "TorchReader"]

@@ -26,7 +26,8 @@ from ..model import (
     Stack,
     Weight,
 )
-from .pyutil import UNKNOWN, ImportTable, call_arguments, const_eval, dotted_name, is_num, literal_string
+from .pyutil import (UNKNOWN, ImportTable, call_arguments, const_eval, default_quote, dotted_name,
+                     is_num, literal_string)
 
 # --- values the data flow tracks ----------------------------------------------------------------
 
@@ -128,7 +129,7 @@ class _Visitor(cst.CSTVisitor):
         self.ops: Dict[int, Op] = {}
         self.classes: List[_Class] = []
         self.func_names: List[str] = []
-        self.quote = _default_quote(source)
+        self.quote = default_quote(source)
 
     # --- imports and scopes ---------------------------------------------------------------
 
@@ -890,13 +891,6 @@ def _classify(q: str) -> Optional[Tuple[str, str]]:
     if "activations" in mids and last in K.ACTIVATION_STRINGS:
         return ("activation_fn", K.ACTIVATION_STRINGS[last])
     return None
-
-
-def _default_quote(source: str) -> str:
-    """The quote character the file uses most (double when tied), for strings a fix inserts."""
-    singles = source.count("'")
-    doubles = source.count('"')
-    return "'" if singles > doubles else '"'
 
 
 def _short_code(module: cst.Module, node: cst.CSTNode, limit: int = 60) -> str:

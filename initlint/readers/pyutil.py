@@ -183,3 +183,10 @@ def call_arguments(call: cst.Call, positional: Iterable[str]) -> Dict[str, cst.A
                 bound[names[pos]] = arg
             pos += 1
     return bound
+
+
+def default_quote(source: str) -> str:
+    """The quote character the file uses most (double when tied), for strings a fix inserts."""
+    singles = source.count("'")
+    doubles = source.count('"')
+    return "'" if singles > doubles else '"'

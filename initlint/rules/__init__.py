@@ -23,6 +23,14 @@ class Context:
             return None
         return self.network.renderer(layer, weight, req)
 
+    def name(self, layer: Layer, req: InitRequest) -> str:
+        """The recommended initializer as the layer's framework spells it."""
+        if self.network.namer is not None:
+            return self.network.namer(layer, req)
+        from .common import suggestion_name
+
+        return suggestion_name(req)
+
     def fix(self, layer: Layer, weight: Weight, req: InitRequest, applicability: str,
             message: str) -> Optional[Fix]:
         edits = self.render(layer, weight, req)

@@ -7,8 +7,7 @@ from typing import Iterator
 from .. import symmetry
 from ..model import Diagnostic, Layer
 from . import Context, rule
-from .common import (deliberate_by_name, is_output_like, layer_label, request_for,
-                     suggestion_name)
+from .common import deliberate_by_name, is_output_like, layer_label, request_for
 
 _IL101_DOC = """
     ## What it does
@@ -96,7 +95,7 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     what = "zeros" if spec.is_zero else f"a constant ({spec.value:g})"
     label = layer_label(layer)
     req = request_for(layer, spec, distribution="uniform")
-    new = suggestion_name(req)
+    new = ctx.name(layer, req)
     act = layer.activation.name
     if v == symmetry.DEAD:
         msg = (f"{label} kernel is {what} with a zero bias before {act}: output and gradient "

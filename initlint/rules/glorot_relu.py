@@ -8,7 +8,7 @@ from .. import variance
 from ..catalog import activations as A
 from ..model import Diagnostic, Layer
 from . import Context, rule
-from .common import fmt, layer_label, request_for, suggestion_name
+from .common import fmt, layer_label, request_for
 
 _IL102_DOC = """
     ## What it does
@@ -80,7 +80,7 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
         if spec.gain is not None and spec.gain != 1.0:
             continue
         req = request_for(layer, spec, family="he")
-        new = suggestion_name(req)
+        new = ctx.name(layer, req)
         fi, fo = variance.square_fans(w.fan_in, w.fan_out)
         g_now = variance.layer_gain(spec, act.name, fi, fo, act.params)
         g_he = variance.layer_gain(variance.family_spec("he"), act.name, fi, fo, act.params)

@@ -9,7 +9,7 @@ from .. import variance
 from ..model import Diagnostic, InitSpec, Layer
 from . import Context, rule
 from .common import (deliberate_by_name, fmt, is_output_like, layer_label, recommended_family,
-                     request_for, suggestion_name)
+                     request_for)
 
 #: Per-layer growth or shrinkage of the pre-activation std (against the recommended
 #: initializer) beyond which an explicitly chosen scale is reported.
@@ -17,6 +17,9 @@ DEFAULT_RATIO = 4.0
 #: Without a known fan-in, an explicit std at least this large is reported (at fan-in 100 it
 #: already gives a pre-activation std of 2).
 DEFAULT_LARGE_STD = 0.2
+#: An explicit std in this band is a convention, not an oversight: GPT-2, BERT and ViT use
+#: 0.02 (with LayerNorm after it), DCGAN 0.02 (with BatchNorm after it), many others 0.01.
+CONVENTION_STD = (0.01, 0.02)
 
 
 def _std_text(spec: InitSpec) -> str:
@@ -36,9 +39,20 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     their defaults (std 0.05, or U(-0.05, 0.05)); a large explicit std such as
     `RandomNormal(stddev=1.0)`; and a uniform draw with a nonzero mean.
 
-    An explicit small std chosen on purpose (the 0.02 of transformers and DCGAN) is reported
-    only when the fan-in is known and the pre-activation std would grow or shrink by more than
-    4x against the recommended initializer. Output layers with an explicit scale are left alone.
+    In PyTorch: `nn.init.normal_(w)` and `w.data.normal_()` (std 1), `nn.init.uniform_(w)` and
+    `w.uniform_()` (U(0, 1), which also has mean 0.5), and weights drawn by hand:
+    `nn.Parameter(torch.randn(out, in))`, `torch.randn(n_in, n_out, requires_grad=True)`,
+    `np.random.randn(n_in, n_out)` and `tf.Variable(tf.random.normal([n_in, n_out]))` used as a
+    weight matrix. A scale factor in the expression (`* np.sqrt(2 / n_in)`) makes the draw
+    scaled, and so does rescaling the weight where it is used (StyleGAN's equalized learning
+    rate).
+
+    An explicit std between 0.01 and 0.02 is a convention, not an oversight (GPT-2, BERT, ViT
+    and DCGAN use 0.02 with normalization layers after it), and is not reported. Another
+    explicit std is reported only when the fan-in is known and the
+    pre-activation std would grow or shrink by more than 4x against the recommended
+    initializer, or, with the fan-in unknown, when it is 0.2 or more. Output layers with an
+    explicit scale are left alone.
 
     ## Why is this bad?
     The pre-activation std of a layer is std(W) * sqrt(fan_in) for unit inputs. With std 0.05
@@ -68,25 +82,28 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
         spec = w.init
         if spec.family != "fixed":
             continue
-        msg = _message(layer, spec, w.fan_in, w.fan_out, ratio_limit, large_std)
+        req = request_for(layer, spec)
+        new = ctx.name(layer, req)
+        msg = _message(layer, spec, w.fan_in, w.fan_out, ratio_limit, large_std, new)
         if msg is None:
             continue
-        req = request_for(layer, spec)
-        fix = ctx.fix(layer, w, req, "unsafe", f"Use {suggestion_name(req)}")
+        fix = ctx.fix(layer, w, req, "unsafe", f"Use {new}")
         yield Diagnostic("IL003", "warning", msg, spec.node if spec.node is not None else layer.node,
                          fix)
 
 
 def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optional[int],
-             ratio_limit: float, large_std: float) -> Optional[str]:
+             ratio_limit: float, large_std: float, new: str) -> Optional[str]:
     var = variance.weight_variance(spec)
     if var is None:
         return None
     eq_std = math.sqrt(var + spec.mean**2)
     fam = recommended_family(layer)
-    new = suggestion_name(request_for(layer, spec))
     label = layer_label(layer)
     nonzero_mean = abs(spec.mean) > 1e-12
+    lo, hi = CONVENTION_STD
+    if spec.explicit_scale and not nonzero_mean and lo * (1 - 1e-9) <= eq_std <= hi * (1 + 1e-9):
+        return None  # the deliberate small std of transformers and DCGAN
     head = f"{spec.display} ({_std_text(spec)}) on {label} ignores fan-in"
     if nonzero_mean:
         head = (f"{spec.display} on {label} has mean {fmt(spec.mean)}: every weight has the "
