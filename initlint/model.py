@@ -112,6 +112,12 @@ class Layer:
     position: str = "unknown"
     #: Set when the layer's output goes straight into a residual sum (last layer of a branch).
     residual_branch_end: bool = False
+    #: Set when the layer is inside a residual branch (x + F(x)): the branch's gain is added
+    #: to the signal, not multiplied into it, so it does not compound with depth.
+    residual_branch: bool = False
+    #: Set when the layer's output goes through a normalization layer (BatchNorm, LayerNorm,
+    #: GroupNorm) before its activation: the normalization removes the kernel's scale.
+    normalized: bool = False
     #: Layers that consume this layer's output (through pass-through layers only).
     next: List["Layer"] = field(default_factory=list)
     #: The source node of the layer (its constructor call); used for ranges and insertions.

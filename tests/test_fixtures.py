@@ -7,10 +7,11 @@ import pytest
 from conftest import FIXTURES, expected_markers
 from initlint import engine
 
-FILES = sorted(p for p in (FIXTURES / "keras").glob("*.py"))
+FILES = sorted(p for d in ("keras", "torch", "scratch") for p in (FIXTURES / d).glob("*.py"))
+IDIOMS = sorted((FIXTURES / "torch" / "idioms").glob("*.py"))
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.name}" for p in FILES])
 def test_fixture_findings_match_markers(path):
     src = path.read_text(encoding="utf-8")
     findings = engine.lint_text(src, engine.Options(select=["ALL"]).enabled())
@@ -33,3 +34,17 @@ def test_fixtures_cover_every_rule():
 def test_idiom_fixture_is_silent_under_all_rules():
     src = (FIXTURES / "keras" / "deliberate_idioms.py").read_text(encoding="utf-8")
     assert engine.lint_text(src, engine.Options(select=["ALL"]).enabled()) == []
+
+
+@pytest.mark.parametrize("path", IDIOMS, ids=[p.name for p in IDIOMS])
+def test_pytorch_idiom_is_silent_under_all_rules(path):
+    """Deliberate zero and small-std inits of real PyTorch code: one fixture per idiom."""
+    src = path.read_text(encoding="utf-8")
+    assert engine.lint_text(src, engine.Options(select=["ALL"]).enabled()) == []
+
+
+def test_idiom_fixtures_cover_the_known_idioms():
+    names = {p.stem for p in IDIOMS}
+    assert names >= {"zero_module", "lora", "adaln_zero", "residual_zero", "output_heads",
+                     "norm_ones", "biases", "small_std", "embeddings", "states_labels",
+                     "equalized_lr", "scaled_draws"}

@@ -57,6 +57,8 @@ class Tensor:
     producers: List[Layer] = field(default_factory=list)
     #: Producers whose activation is still open.
     awaiting: List[Layer] = field(default_factory=list)
+    #: The weight layers applied on the way to this value, in order (for residual branches).
+    path: Tuple[Layer, ...] = ()
 
 
 @dataclass
@@ -81,6 +83,7 @@ class Seq:
     called: bool = False
     top_level: bool = False
     repeated: bool = False
+    name: Optional[str] = None
 
 
 @dataclass
@@ -124,6 +127,7 @@ class Draw:
     framework: str
     node: Any
     requires_grad: bool = False
+    name: Optional[str] = None
 
 
 @dataclass
@@ -181,6 +185,8 @@ class _Reader:
         self._forward_layers_stack: List[List[Layer]] = []
         self.self_stack: List[Inst] = []
         self._cur_vals: Dict[str, Any] = {}
+        #: Layers each init call sets (by call node): one call may serve many layers.
+        self.init_targets: Dict[int, List[Layer]] = {}
 
     # --- driver -------------------------------------------------------------------------
 
@@ -327,11 +333,13 @@ class _Reader:
             "method:")
 
     def name_value(self, name: str, value: Any, top: bool) -> None:
-        if isinstance(value, Layer) and value.name is None:
+        if isinstance(value, (Layer, Draw)) and value.name is None:
             value.name = name
         elif isinstance(value, Seq):
             if top:
                 value.top_level = True
+            if value.name is None:
+                value.name = name
             for i, item in enumerate(value.items):
                 key = value.keys[i] if value.keys and i < len(value.keys) else f"[{i}]"
                 sub = f"{name}.{key}" if not key.startswith("[") else f"{name}{key}"
@@ -379,7 +387,11 @@ class _Reader:
             if it.repeated and len(items) == 1:
                 items = items * 2
             for item in items:
-                self.assign(target, item, env)
+                # A loop variable is not a layer's name: bind it without naming.
+                if isinstance(target, cst.Name):
+                    env[target.value] = item
+                else:
+                    self.assign(target, item, env)
                 self.exec_block(stmt.body.body, env)
             return
         # Any other loop: run the body twice so that loop-carried values link up.
@@ -568,7 +580,8 @@ class _Reader:
                 return Param(base, role, attr)
             if attr == "__class__":
                 return TypeOf(base)
-            if attr in ("linear1",) and base.kind == "transformer":
+            d = base.render.get("def")
+            if attr == "linear1" and d is not None and d.kind == "transformer":
                 return base
             if attr == "data" and base.render.get("raw"):
                 return base
@@ -726,6 +739,11 @@ class _Reader:
                 return raw
             ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
             if ta and tb:
+                # A gate or modulation without weight layers of its own scales the other side.
+                if not a.producers and b.producers:
+                    return b
+                if not b.producers and a.producers:
+                    return a
                 self.consume(a)
                 self.consume(b)
                 return Tensor()
@@ -772,13 +790,24 @@ class _Reader:
                 p.zero_bias = None
 
     def residual(self, a: Tensor, b: Tensor) -> Tensor:
-        if a.producers and b.producers and any(p not in a.producers for p in b.producers) or (
+        """``a + b``: when one side is a shortcut (at most one layer since the two diverged)
+        and the other a longer branch, the branch's layers are a residual branch."""
+        k = 0
+        while k < min(len(a.path), len(b.path)) and a.path[k] is b.path[k]:
+            k += 1
+        ra, rb = a.path[k:], b.path[k:]
+        branch = rb if len(ra) <= 1 and len(rb) > len(ra) else (
+            ra if len(rb) <= 1 and len(ra) > len(rb) else ())
+        for layer in branch:
+            layer.residual_branch = True
+        if branch or (a.producers and b.producers and any(
+                p not in a.producers for p in b.producers)) or (
                 bool(a.producers) != bool(b.producers)):
             for p in a.producers + b.producers:
                 p.residual_branch_end = True
         producers = _unique(a.producers + b.producers)
         awaiting = _unique(a.awaiting + b.awaiting)
-        return Tensor(producers, awaiting)
+        return Tensor(producers, awaiting, a.path if len(a.path) >= len(b.path) else b.path)
 
     # --- calls ----------------------------------------------------------------------------
 
@@ -966,8 +995,8 @@ class _Reader:
                     return None
             return None
         args, kwargs = self.arguments(node, env)
-        x = args[0] if args else None
         act = self.functional_activation(q, short, node, args, kwargs)
+        x = args[0] if args else None
         if act is not None:
             return self.activate(x, act)
         if q in T.MATMUL_FUNCTIONS and len(args) >= 2:
@@ -975,6 +1004,8 @@ class _Reader:
         if q.startswith("torch.nn.functional.") and short in T.FUNCTIONAL_LAYERS and len(args) >= 2:
             return self.functional_layer(short, args[0], args[1], node)
         if (q.startswith(("torch.nn.functional.", "torch.")) and short in T.FUNCTIONAL_PASS):
+            if short in ("batch_norm", "layer_norm", "group_norm", "instance_norm"):
+                self.normalize(x)
             return x if isinstance(x, Tensor) else None
         if q.startswith(("torch.", "numpy.", "tensorflow.")) and short in T.JOIN_FUNCTIONS:
             return self.join(x)
@@ -1032,6 +1063,8 @@ class _Reader:
                 args, _ = self.arguments(node, env)
                 if method == "append" and args:
                     base.items.append(args[0])
+                    if base.name is not None and isinstance(args[0], (Layer, Seq)):
+                        self.name_value(f"{base.name}[{len(base.items) - 1}]", args[0], False)
                 elif method == "extend" and args and isinstance(args[0], Seq):
                     base.items.extend(args[0].items)
                 elif method == "add_module" and len(args) >= 2:
@@ -1385,6 +1418,8 @@ class _Reader:
         if isinstance(m, ActMod):
             return self.activate(t, m.activation)
         if isinstance(m, PassMod):
+            if m.kind == "norm":
+                self.normalize(t)
             return t
         if isinstance(m, Seq):
             m.called = True
@@ -1427,10 +1462,11 @@ class _Reader:
                 p.next.append(layer)
         if self.forward_stack and layer not in self._forward_layers:
             self._forward_layers.append(layer)
+        path = t.path + (layer,)
         if layer.activation.known and layer.activation.source in ("default", "keyword") or (
                 layer.kind in ("recurrent", "attention")):
-            return Tensor([layer], [])
-        return Tensor([layer], [layer])
+            return Tensor([layer], [], path)
+        return Tensor([layer], [layer], path)
 
     def activate(self, x: Any, act: Activation) -> Any:
         t = self.as_tensor(x)
@@ -1439,7 +1475,12 @@ class _Reader:
         for p in t.awaiting:
             if not p.activation.known:
                 p.activation = Activation(act.name, dict(act.params), act.source, act.node)
-        return Tensor(list(t.producers), [])
+        return Tensor(list(t.producers), [], t.path)
+
+    def normalize(self, t: Any) -> None:
+        if isinstance(t, Tensor):
+            for p in t.awaiting:
+                p.normalized = True
 
     def consume(self, t: Any) -> None:
         if isinstance(t, Tensor):
@@ -1460,8 +1501,9 @@ class _Reader:
     def join(self, x: Any) -> Any:
         if isinstance(x, Seq):
             ts = [i for i in x.items if isinstance(i, Tensor)]
+            path = max((t.path for t in ts), key=len, default=())
             return Tensor(_unique([p for t in ts for p in t.producers]),
-                          _unique([p for t in ts for p in t.awaiting]))
+                          _unique([p for t in ts for p in t.awaiting]), path)
         return None
 
     def inline_forward(self, inst: Inst, t: Tensor) -> Any:
@@ -1554,7 +1596,8 @@ class _Reader:
         tensors = [r for r in rets if isinstance(r, Tensor)]
         if flow and len(tensors) > 1:
             return Tensor(_unique([p for t in tensors for p in t.producers]),
-                          _unique([p for t in tensors for p in t.awaiting]))
+                          _unique([p for t in tensors for p in t.awaiting]),
+                          max((t.path for t in tensors), key=len))
         for r in rets:
             if r is not None and not (isinstance(r, Const) and r.value is None):
                 return r
@@ -1587,6 +1630,10 @@ class _Reader:
         if w is None:
             return
         w.init = spec
+        if spec.node is not None:
+            targets = self.init_targets.setdefault(id(spec.node), [])
+            if not any(t is layer for t in targets):
+                targets.append(layer)
         if spec.family == "constant" and self.idiom_context:
             layer.idioms = tuple(set(layer.idioms) | set(self.idiom_context))
 
@@ -1772,7 +1819,7 @@ class _Reader:
             kw = {k: v for k, v in named.items()}
         params = dict(d.defaults)
         explicit = False
-        for k, default in d.defaults:
+        for k, _ in d.defaults:
             if k in kw:
                 v = kw[k][0]
                 if not (isinstance(v, Const) and _num(v.value)):
@@ -1826,7 +1873,7 @@ class _Reader:
             # A factor initlint cannot evaluate (usually 1/sqrt(fan_in)): the user scaled it.
             new = InitSpec("scaled", spec.distribution, display=spec.display, written="draw",
                            node=node, render=dict(spec.render, scaled=node))
-        return Draw(new, draw.dims, draw.framework, draw.node, draw.requires_grad)
+        return Draw(new, draw.dims, draw.framework, draw.node, draw.requires_grad, draw.name)
 
     def parameter(self, node: cst.Call, env: Dict[str, Any], q: str) -> Any:
         args, kwargs = self.arguments(node, env)
@@ -1847,7 +1894,8 @@ class _Reader:
             spec = InitSpec("unknown", display=spec.display)
         type_name = "Parameter" if "Parameter" in how else (
             "Variable" if "Variable" in how else "weight")
-        layer = Layer(kind="dense", framework=draw.framework, type_name=type_name, node=node)
+        layer = Layer(kind="dense", framework=draw.framework, type_name=type_name, node=node,
+                      name=draw.name)
         layer.weights = [Weight("kernel", spec)]
         layer.render.update(raw=True, dims=draw.dims, draw=draw, wrapper=node)
         # A bare matrix product has no bias; an added bias is read where it is added.
@@ -1942,11 +1990,14 @@ class _Reader:
 
     def render(self, layer: Layer, weight: Weight, req: InitRequest) -> Optional[List[Edit]]:
         spec = weight.init
+        shared = self.init_targets.get(id(spec.node), []) if spec.node is not None else []
+        if any(t.activation.name != layer.activation.name for t in shared):
+            return None  # one call sets layers that need different initializers
         if spec.written == "function_call" and spec.render.get("fn") in T.INIT_FUNCTIONS or (
                 spec.written == "function_call" and spec.render.get("fn") in T.DEPRECATED_INIT):
-            return self._render_init_call(spec, req)
+            return self._render_init_call(spec, req, layer)
         if spec.written == "method_call":
-            return self._render_method(spec, req)
+            return self._render_method(spec, req, layer)
         if spec.written == "draw":
             return self._render_draw(layer, weight, req)
         return None
@@ -1962,18 +2013,16 @@ class _Reader:
             return "torch.nn.init"
         return None
 
-    def _init_text(self, alias: str, target: str, req: InitRequest, keep: List[str]) -> str:
+    def _init_text(self, alias: str, target: str, req: InitRequest, keep: List[str],
+                   layer: Layer) -> str:
         q = self.quote
         dist = "uniform" if req.distribution == "uniform" else "normal"
         act = req.activation
         args = [target]
         if req.family == "he":
             fn = f"kaiming_{dist}_"
-            slope = layer_slope = None
-            if act == "leaky_relu":
-                layer_slope = self._slope
-            slope = layer_slope
-            if slope is not None and slope != 0:
+            slope = layer.activation.params.get("slope") if act in ("leaky_relu", "prelu") else None
+            if slope is not None and slope > T.LEAKY_SLOPE:
                 args.append(f"a={_fmt_num(slope)}")
                 args.append(f"nonlinearity={q}leaky_relu{q}")
             else:
@@ -1988,9 +2037,8 @@ class _Reader:
         args.extend(keep)
         return f"{alias}.{fn}({', '.join(args)})"
 
-    _slope: Optional[float] = None
-
-    def _render_init_call(self, spec: InitSpec, req: InitRequest) -> Optional[List[Edit]]:
+    def _render_init_call(self, spec: InitSpec, req: InitRequest, layer: Layer
+                          ) -> Optional[List[Edit]]:
         call = spec.render["call"]
         callee = spec.render["callee"]
         if isinstance(callee, cst.Attribute):
@@ -2000,21 +2048,25 @@ class _Reader:
             if alias is None:
                 return None
         bound: Dict[str, cst.Arg] = spec.render["bound"]
-        keep = [f"generator={self._source(bound['generator'].value)}"] if "generator" in bound else []
+        keep = [f"generator={self._source(bound['generator'].value)}"
+                ] if "generator" in bound else []
         fn = spec.render["fn"]
         if req.family == "he" and fn.startswith("kaiming") and "mode" in bound:
             keep.insert(0, f"mode={self._source(bound['mode'].value)}")
         target = self._source(spec.render["target"])
-        return [Edit(call, self._init_text(alias, target, req, keep))]
+        return [Edit(call, self._init_text(alias, target, req, keep, layer))]
 
-    def _render_method(self, spec: InitSpec, req: InitRequest) -> Optional[List[Edit]]:
+    def _render_method(self, spec: InitSpec, req: InitRequest, layer: Layer
+                       ) -> Optional[List[Edit]]:
         alias = self._init_alias()
         target = spec.render.get("target")
         if alias is None or target is None:
             return None
         bound: Dict[str, cst.Arg] = spec.render["bound"]
-        keep = [f"generator={self._source(bound['generator'].value)}"] if "generator" in bound else []
-        return [Edit(spec.render["call"], self._init_text(alias, self._source(target), req, keep))]
+        keep = [f"generator={self._source(bound['generator'].value)}"
+                ] if "generator" in bound else []
+        text = self._init_text(alias, self._source(target), req, keep, layer)
+        return [Edit(spec.render["call"], text)]
 
     def _render_draw(self, layer: Layer, weight: Weight, req: InitRequest) -> Optional[List[Edit]]:
         spec = weight.init
@@ -2022,8 +2074,6 @@ class _Reader:
         fo_node = layer.render.get("fan_out_node")
         draw: Optional[Draw] = layer.render.get("draw")
         if fi_node is None or draw is None or spec.family == "constant":
-            return None
-        if draw.requires_grad:
             return None
         fan_in = _paren(self._source(fi_node))
         if req.family == "he":
@@ -2036,6 +2086,14 @@ class _Reader:
         scale = f"{sqrt}({inner})" if sqrt else f"({inner}) ** 0.5"
         scaled = spec.render.get("scaled")
         call = draw.node
+        if draw.requires_grad and isinstance(call, cst.Call):
+            # A scaled leaf must be made a leaf again: (randn(...) * s).requires_grad_()
+            args = [a for a in call.args if not (a.keyword and a.keyword.value == "requires_grad")]
+            if args:
+                args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            bare = self._source(call.with_changes(args=args))
+            target = scaled if isinstance(scaled, cst.BinaryOperation) else call
+            return [Edit(target, f"({bare} * {scale}).requires_grad_()")]
         if scaled is not None and isinstance(scaled, cst.BinaryOperation):
             return [Edit(scaled, f"{self._source(call)} * {scale}")]
         return [Edit(call, f" * {scale}", "after")]

@@ -69,10 +69,18 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     keeping the spelling, alias and other arguments (`GlorotNormal(seed=3)` becomes
     `HeNormal(seed=3)`). The fix is safe: it is the same family of initializer, scaled for the
     activation the layer already has.
+
+    A layer whose output is normalized (BatchNorm, LayerNorm, GroupNorm) before its activation
+    is not reported: normalization divides out the kernel's scale, so Glorot and He give the
+    same signal. Neither is a layer inside a residual branch (x + F(x), as in transformer MLP
+    blocks): the branch's gain is added to the signal, not multiplied into it layer after
+    layer.
     """
     act = layer.activation
     if not act.known or act.name not in A.RELU_FAMILY:
         return
+    if layer.normalized or layer.residual_branch:
+        return  # the scale is renormalized, or added to the signal instead of compounding
     for w in layer.kernels:
         spec = w.init
         if spec.family != "glorot":
