@@ -41,6 +41,9 @@ def weight_variance(spec: InitSpec, fan_in: Optional[int] = None,
     variance is gain^2 / max(fan_in, fan_out / k) in both.
     """
     fam = spec.family
+    if fam == "framework_default" and spec.mode is None:
+        # A default that is not fan-scaled (PyTorch's recurrent U(+-1/sqrt(hidden)), Bilinear).
+        return None if spec.std is None else spec.std**2
     if fam in ("he", "glorot", "lecun", "scaled", "framework_default"):
         n = fan_for_mode(spec.mode, fan_in, fan_out)
         if n is None or spec.scale is None:

@@ -131,6 +131,13 @@ class Draw:
 
 
 @dataclass
+class Transposed:
+    """``W.T`` / ``W.t()`` of a hand-made weight: a matrix product reads its fans swapped."""
+
+    layer: Layer
+
+
+@dataclass
 class TypeOf:
     of: Any
 
@@ -585,6 +592,8 @@ class _Reader:
                 return base
             if attr == "data" and base.render.get("raw"):
                 return base
+            if attr in ("T", "mT") and base.render.get("raw"):
+                return Transposed(base)
             return None
         if isinstance(base, PassMod):
             if attr in ("weight", "bias"):
@@ -1083,7 +1092,10 @@ class _Reader:
         if isinstance(base, (Param, Draw)) or _is_raw(base):
             if method in T.TENSOR_INIT_METHODS:
                 return True, self.tensor_init(base, method, node, env)
-            if method in ("detach", "t", "contiguous", "to", "float", "cuda", "clone"):
+            if method in ("t", "transpose") and _is_raw(base):
+                self.arguments(node, env)
+                return True, Transposed(base)
+            if method in ("detach", "contiguous", "to", "float", "cuda", "clone"):
                 self.arguments(node, env)
                 return True, base
             if method == "requires_grad_" and isinstance(base, Draw):
@@ -1907,8 +1919,15 @@ class _Reader:
 
     def matmul(self, a: Any, b: Any, node: Optional[cst.CSTNode]) -> Any:
         """``x @ W`` (W is (in, out)) or ``W @ x`` (W is (out, in))."""
-        w_right = b if isinstance(b, Draw) or _is_raw(b) else None
-        w_left = a if w_right is None and (isinstance(a, Draw) or _is_raw(a)) else None
+        def weight(v: Any) -> bool:
+            return isinstance(v, (Draw, Transposed)) or _is_raw(v)
+
+        w_right = b if weight(b) else None
+        w_left = a if w_right is None and weight(a) else None
+        if isinstance(w_right, Transposed):
+            return self.use_raw(w_right.layer, a, fan_in_axis=-1, node=node)
+        if isinstance(w_left, Transposed):
+            return self.use_raw(w_left.layer, b, fan_in_axis=0, node=node)
         if w_right is not None:
             return self.use_raw(w_right, a, fan_in_axis=0, node=node)
         if w_left is not None:
