@@ -74,12 +74,12 @@ def test_json_range_covers_layer_call_for_default_initializer(tmp_path):
 
 def test_json_unfixable_has_null_fix(tmp_path):
     p = tmp_path / "m.py"
-    p.write_text("from keras import layers\nlayers.Dense(8, kernel_initializer=factory('zeros'))\n"
-                 "layers.Dense(8, kernel_initializer='zeros')\n")
+    p.write_text("from keras import layers\nlayers.Dense(8, kernel_initializer=factory('ones'))\n"
+                 "layers.Dense(8, kernel_initializer='ones')\n")
     data = json.loads(run_cli("--format", "json", str(p)).stdout)
     assert [d["code"] for d in data] == ["IL001"]
     assert data[0]["fix"]["applicability"] == "unsafe"
-    p.write_text("from keras import layers\nlayers.Dense(8, kernel_initializer='zeros', **kw)\n")
+    p.write_text("from keras import layers\nlayers.Dense(8, kernel_initializer='ones', **kw)\n")
     # the finding stands even where no edit can be rendered
     data = json.loads(run_cli("--format", "json", str(p)).stdout)
     assert data[0]["code"] == "IL001"

@@ -320,10 +320,22 @@ def test_raw_weight_orientation():
                 return self.c @ x
     """)
     fans = {n: (by_name(net, n).weights[0].fan_in, by_name(net, n).weights[0].fan_out)
-            for n in "abc"}
+            for n in "ab"}
     assert fans["a"] == (20, 30)
     assert fans["b"] == (30, 40)
-    assert fans["c"] == (50, 40)
+    # A torch parameter on the left of a product is learned queries, not a layer's weight.
+    assert [x.name for x in net.layers] == ["a", "b"]
+
+
+def test_numpy_column_convention():
+    net = read("""
+        import numpy as np
+        W = np.random.randn(30, 784)
+        def f(a):
+            return np.tanh(np.dot(W, a))
+    """)
+    w = by_name(net, "W").weights[0]
+    assert (w.fan_in, w.fan_out) == (784, 30)
 
 
 def test_scale_factors_make_draws_scaled():

@@ -1018,6 +1018,9 @@ class _Reader:
             return x if isinstance(x, Tensor) else None
         if q.startswith(("torch.", "numpy.", "tensorflow.")) and short in T.JOIN_FUNCTIONS:
             return self.join(x)
+        if q in ("torch.einsum", "numpy.einsum") and len(args) == 2 and isinstance(args[1],
+                                                                                   Tensor):
+            return args[1]  # one operand: a transpose, reshape or reduction
         if q.startswith("torch.nn.functional.") and short in _LOSSES:
             for a in args:
                 if isinstance(a, Tensor):
@@ -1100,6 +1103,10 @@ class _Reader:
                 return True, base
             if method == "requires_grad_" and isinstance(base, Draw):
                 return True, self.raw_from_draw(base, node, "requires_grad_")
+            if method in ("mul_", "div_", "mul", "div") and isinstance(base, Draw):
+                args, _ = self.arguments(node, env)
+                return True, self.scale_draw(base, args[0] if args else None,
+                                             method.startswith("div"), node)
             if method in ("mul_", "div_") and isinstance(base, (Param, Layer)):
                 args, _ = self.arguments(node, env)
                 self.rescale(base, args[0] if args else None, method == "div_")
@@ -1924,6 +1931,21 @@ class _Reader:
 
         w_right = b if weight(b) else None
         w_left = a if w_right is None and weight(a) else None
+        if isinstance(w_left, (Transposed, Layer)) and self._not_a_weight(
+                w_left.layer if isinstance(w_left, Transposed) else w_left):
+            w_left = None
+        if isinstance(w_right, (Transposed, Layer)) and self._not_a_weight(
+                w_right.layer if isinstance(w_right, Transposed) else w_right):
+            w_right = None
+        if w_right is None and w_left is None:
+            for t in (a, b):
+                self.consume(t)
+            return Tensor()
+        if isinstance(w_left, Layer) and w_left.framework == "torch":
+            # ``P @ x`` with a torch parameter on the left: learned queries or prototypes, not
+            # a layer's weight (torch layers compute x @ W.T).
+            self.consume(b)
+            return Tensor()
         if isinstance(w_right, Transposed):
             return self.use_raw(w_right.layer, a, fan_in_axis=-1, node=node)
         if isinstance(w_left, Transposed):
@@ -1935,6 +1957,11 @@ class _Reader:
         for t in (a, b):
             self.consume(t)
         return Tensor() if isinstance(a, Tensor) or isinstance(b, Tensor) else None
+
+    @staticmethod
+    def _not_a_weight(layer: Layer) -> bool:
+        """Named as learned tokens, queries or tables rather than a weight matrix."""
+        return bool(_name_tokens(layer.name or "") & _NOT_WEIGHTS)
 
     def functional_layer(self, kind: str, x: Any, w: Any, node: cst.CSTNode) -> Any:
         if isinstance(w, Param) and isinstance(w.owner, Layer):
@@ -2132,6 +2159,14 @@ class _Reader:
 # --- helpers -------------------------------------------------------------------------------
 
 _UNK = object()
+
+#: Parameter names that mean learned tokens, queries, tables or states, not weight matrices.
+_NOT_WEIGHTS = frozenset({
+    "query", "queries", "token", "tokens", "latent", "latents", "embed", "embedding",
+    "embeddings", "pos", "position", "positional", "cls", "prototype", "prototypes", "codebook",
+    "memory", "mem", "prompt", "prompts", "register", "registers", "slot", "slots", "state",
+    "states", "hidden", "h", "c",
+})
 
 _BUILTINS = frozenset({"isinstance", "type", "hasattr", "getattr", "len", "float", "int", "abs",
                        "min", "max", "list", "tuple"})

