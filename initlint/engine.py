@@ -114,23 +114,13 @@ def lint_text(text: str, enabled: Sequence[str], settings: Optional[Dict[str, fl
 
 
 def _dedupe(findings: List[Finding]) -> List[Finding]:
-    """One finding per code and range. A call that initializes several layers (an ``apply``
-    function, a loop) is reported once, saying how many more layers it sets."""
-    first: Dict[tuple, Finding] = {}
-    extra: Dict[tuple, set] = {}
+    seen = set()
     out = []
     for f in findings:
-        key = (f.code, f.line, f.column, f.end_line, f.end_column)
-        if key not in first:
-            first[key] = f
-            extra[key] = set()
+        key = (f.code, f.line, f.column, f.end_line, f.end_column, f.message)
+        if key not in seen:
+            seen.add(key)
             out.append(f)
-        elif f.message != first[key].message:
-            extra[key].add(f.message)
-    for key, f in first.items():
-        n = len(extra[key])
-        if n:
-            f.message += f" (the same call also sets {n} more layer{'s' if n > 1 else ''})"
     return out
 
 

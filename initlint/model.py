@@ -195,6 +195,8 @@ class Diagnostic:
     message: str
     node: Any
     fix: Optional[Fix] = None
+    #: The layer the finding is about (set by the rule runner).
+    layer: Optional[Layer] = None
 
 
 #: A recommendation for a new initializer: family and distribution, in neutral terms.

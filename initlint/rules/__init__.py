@@ -157,5 +157,27 @@ def run_rules(network: Network, enabled: Iterable[str],
     out: List[Diagnostic] = []
     for layer in network.layers:
         for check in checks:
-            out.extend(d for d in check(layer, ctx) if d.code in codes)
+            for d in check(layer, ctx):
+                if d.code in codes:
+                    d.layer = layer
+                    out.append(d)
+    return _merge_shared(out)
+
+
+def _merge_shared(diags: List[Diagnostic]) -> List[Diagnostic]:
+    """One finding per code and node. A call that initializes several layers (an ``apply``
+    function, a loop) is reported once, saying how many more layers it sets."""
+    groups: Dict[tuple, List[Diagnostic]] = {}
+    out: List[Diagnostic] = []
+    for d in diags:
+        key = (d.code, id(d.node))
+        group = groups.setdefault(key, [])
+        if any(g.layer is d.layer for g in group) or not group:
+            out.append(d)  # the same layer (e.g. two kernels of one layer) stays separate
+        group.append(d)
+    for group in groups.values():
+        n = len({id(g.layer) for g in group}) - 1
+        if n:
+            group[0].message += (f" (the same call also sets {n} more "
+                                 f"layer{'s' if n > 1 else ''})")
     return out
