@@ -61,7 +61,7 @@ def _error(msg: str) -> None:
 @click.version_option(__version__, "--version", prog_name="initlint")
 def cli(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, exclude, extend_exclude,
         fmt, exit_zero, jobs, stdin_filename, explain, list_rules) -> None:
-    """Lint weight-initializer choices in Keras code.
+    """Lint weight-initializer choices in Keras and PyTorch code.
 
     PATHS are files or directories (default: the current directory); '-' reads standard input.
     """

@@ -747,6 +747,11 @@ class _Reader:
                 self.mark_scaled_at_use(raw)
                 return raw
             ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+            if ta != tb:
+                # ``(x @ W) * c`` is ``x @ (W * c)``: a hand-made weight rescaled where it is used.
+                for p in (a if ta else b).awaiting:
+                    if p.render.get("raw"):
+                        self.mark_scaled_at_use(p)
             if ta and tb:
                 # A gate or modulation without weight layers of its own scales the other side.
                 if not a.producers and b.producers:
