@@ -124,8 +124,19 @@ m = Sequential([layers.Dense(8), layers.BatchNormalization(), layers.Dropout(0.1
     first = read(src).layers[0]
     assert first.activation.name == name
     assert first.activation.source == "next_layer"
+    assert first.normalized  # BatchNormalization came before the activation
     if slope is not None:
         assert first.activation.params["slope"] == pytest.approx(slope)
+
+
+def test_normalized_only_before_the_activation():
+    src = """
+from keras import layers, Sequential
+m = Sequential([layers.Dense(8, activation="relu"), layers.BatchNormalization(),
+                layers.Dense(8), layers.Dropout(0.1), layers.ReLU(), layers.Dense(1)])
+"""
+    a, b, _ = read(src).layers
+    assert not a.normalized and not b.normalized
 
 
 def test_activation_in_functional_chain_and_linear_when_consumed_directly():

@@ -381,6 +381,10 @@ PASS_THROUGH_LAYERS = frozenset({
     "AvgPool3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D",
     "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D", "Masking",
 })
+#: Pass-through layers that normalize the signal, dividing out the scale of the kernel before.
+NORMALIZATION_LAYERS = frozenset({
+    "BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
+})
 #: Pass-through layers after which the last-axis size is no longer known.
 RESHAPING_LAYERS = frozenset({
     "Flatten", "Reshape", "Permute", "RepeatVector", "GlobalAveragePooling1D",

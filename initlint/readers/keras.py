@@ -45,7 +45,7 @@ class Tensor:
 class Op:
     """A layer without weights that matters to the flow (activation, pass-through, merge)."""
 
-    kind: str  # activation | pass | reshape | keep_channels | sum | merge | input
+    kind: str  # activation | pass | norm | reshape | keep_channels | sum | merge | input
     activation: Optional[Activation] = None
     channels: Optional[int] = None
 
@@ -482,6 +482,8 @@ class _Visitor(cst.CSTVisitor):
                 if slope is not None:
                     params["slope"] = slope
             op = Op("activation", Activation(canon, params))
+        elif name in K.NORMALIZATION_LAYERS:
+            op = Op("norm")
         elif name in K.PASS_THROUGH_LAYERS:
             op = Op("pass")
         elif name in K.KEEPS_CHANNELS:
@@ -651,7 +653,10 @@ class _Visitor(cst.CSTVisitor):
                     act = fn.activation or Activation("unknown")
                     p.activation = Activation(act.name, dict(act.params), source="next_layer")
                 return Tensor(list(merged.producers), [], merged.channels)
-            if fn.kind == "pass":
+            if fn.kind in ("pass", "norm"):
+                if fn.kind == "norm":
+                    for p in merged.awaiting:
+                        p.normalized = True
                 return Tensor(list(merged.producers), list(merged.awaiting), merged.channels)
             if fn.kind in ("reshape", "keep_channels"):
                 ch = merged.channels if fn.kind == "keep_channels" else None

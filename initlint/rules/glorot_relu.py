@@ -17,7 +17,8 @@ _IL102_DOC = """
 
     ## Why is this bad?
     The arithmetic is the same as IL002: each such layer multiplies the signal's std by about
-    0.71 on square layers. This is what roughly nine in ten Keras ReLU layers do, and in shallow
+    0.71 on square layers. As with IL002, layers normalized before their activation and layers
+    inside a residual branch are not reported. This is what roughly nine in ten Keras ReLU layers do, and in shallow
     models it rarely matters, so the rule is off by default and reports at `info`. Select it
     (`--extend-select IL102`) to audit a deep model.
 
