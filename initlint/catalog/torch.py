@@ -11,10 +11,6 @@ import math
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
-#: Var of N(0, 1) truncated at +-2 (``trunc_normal_``'s default bounds at std 1).
-TRUNC2_VAR_FACTOR = 0.7737413035499233
-
-
 @dataclass(frozen=True)
 class TorchLayerDef:
     #: dense | bilinear | conv | conv_transpose | embedding | recurrent | attention | transformer
@@ -105,18 +101,18 @@ PASS_MODULES = {
         "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d", "Identity")},
 }
 
-#: Activation modules: class -> (canonical name, positional parameter holding the slope).
-ACTIVATION_MODULES: Dict[str, Tuple[str, Optional[str]]] = {
-    "ReLU": ("relu", None), "ReLU6": ("relu6", None), "LeakyReLU": ("leaky_relu", "negative_slope"),
-    "PReLU": ("prelu", None), "RReLU": ("rrelu", None), "ELU": ("elu", None),
-    "CELU": ("celu", None), "SELU": ("selu", None), "GELU": ("gelu", None), "SiLU": ("silu", None),
-    "Mish": ("mish", None), "Hardswish": ("hardswish", None), "Softplus": ("softplus", None),
-    "Tanh": ("tanh", None), "Sigmoid": ("sigmoid", None), "Hardsigmoid": ("hard_sigmoid", None),
-    "Hardtanh": ("hard_tanh", None), "Softsign": ("softsign", None),
-    "Softmax": ("softmax", None), "LogSoftmax": ("softmax", None), "Softmin": ("softmax", None),
-    "Softmax2d": ("softmax", None), "LogSigmoid": ("other", None), "GLU": ("other", None),
-    "Tanhshrink": ("other", None), "Softshrink": ("other", None), "Hardshrink": ("other", None),
-    "Threshold": ("other", None),
+#: Activation modules: class -> canonical name.
+ACTIVATION_MODULES: Dict[str, str] = {
+    "ReLU": "relu", "ReLU6": "relu6", "LeakyReLU": "leaky_relu",
+    "PReLU": "prelu", "RReLU": "rrelu", "ELU": "elu",
+    "CELU": "celu", "SELU": "selu", "GELU": "gelu", "SiLU": "silu",
+    "Mish": "mish", "Hardswish": "hardswish", "Softplus": "softplus",
+    "Tanh": "tanh", "Sigmoid": "sigmoid", "Hardsigmoid": "hard_sigmoid",
+    "Hardtanh": "hard_tanh", "Softsign": "softsign",
+    "Softmax": "softmax", "LogSoftmax": "softmax", "Softmin": "softmax",
+    "Softmax2d": "softmax", "LogSigmoid": "other", "GLU": "other",
+    "Tanhshrink": "other", "Softshrink": "other", "Hardshrink": "other",
+    "Threshold": "other",
 }
 #: PReLU's learnable slope starts at 0.25 (``init=0.25``).
 PRELU_INIT = 0.25

@@ -164,10 +164,6 @@ class TorchReader:
         return r.run()
 
 
-class _Return(Exception):
-    pass
-
-
 class _Reader:
     def __init__(self, module: cst.Module, source: str) -> None:
         self.module = module
@@ -185,7 +181,6 @@ class _Reader:
         self.active: List[str] = []  # functions being executed (recursion guard)
         self.returns: List[List[Any]] = []
         self.forward_stack: List[Inst] = []
-        self.output_tensors: List[Tensor] = []
         self.stacks: List[Stack] = []
         #: Idioms that apply to inits made while a function of that name runs.
         self.idiom_context: List[str] = []
@@ -203,7 +198,7 @@ class _Reader:
         self.exec_block(self.module.body, env)
         for name, fn in list(self.functions.items()):
             if name not in self.called_functions:
-                self.call_function(Func(fn), [], {}, env, standalone=True)
+                self.call_function(Func(fn), [], {}, env)
         modules = [i for i in self.classes.values() if self._is_module_class(i)]
         for info in modules:
             self.instantiate(info, [], {})
@@ -253,7 +248,8 @@ class _Reader:
         elif isinstance(stmt, cst.ClassDef):
             if env is self.module_env:
                 self.imports.shadow(stmt.name.value)
-                methods = {s.name.value: s for s in stmt.body.body if isinstance(s, cst.FunctionDef)}
+                methods = {s.name.value: s for s in stmt.body.body
+                           if isinstance(s, cst.FunctionDef)}
                 bases = [self.qualify(b.value) for b in stmt.bases]
                 info = ClassInfo(stmt.name.value, stmt, methods, bases)
                 self.classes[info.name] = info
@@ -285,15 +281,15 @@ class _Reader:
         if isinstance(small, cst.Assign):
             value = self.ev(small.value, env)
             for t in small.targets:
-                self.assign(t.target, value, env, small.value)
+                self.assign(t.target, value, env)
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
-                self.assign(small.target, self.ev(small.value, env), env, small.value)
+                self.assign(small.target, self.ev(small.value, env), env)
         elif isinstance(small, cst.AugAssign):
             left = self.ev(small.target, env)
             right = self.ev(small.value, env)
             value = self.binop(small.operator, left, right)
-            self.assign(small.target, value, env, small.value)
+            self.assign(small.target, value, env)
         elif isinstance(small, cst.Expr):
             self.ev(small.value, env)
         elif isinstance(small, cst.Return):
@@ -301,8 +297,7 @@ class _Reader:
             if self.returns:
                 self.returns[-1].append(value)
 
-    def assign(self, target: cst.CSTNode, value: Any, env: Dict[str, Any],
-               value_node: Optional[cst.CSTNode] = None) -> None:
+    def assign(self, target: cst.CSTNode, value: Any, env: Dict[str, Any]) -> None:
         if isinstance(target, cst.Name):
             env[target.value] = value
             self.name_value(target.value, value, top=env is self.module_env or
@@ -437,7 +432,8 @@ class _Reader:
             return {"kernel": "weight_ih_l0", "recurrent": "weight_hh_l0"}.get(role, role)
         return "weight" if role in ("kernel", "embeddings") else role
 
-    def tree(self, root: Any, prefix: str = "", seen: Optional[set] = None) -> List[Tuple[str, Any]]:
+    def tree(self, root: Any, prefix: str = "", seen: Optional[set] = None
+             ) -> List[Tuple[str, Any]]:
         """Every submodule under ``root`` (root included), as (dotted name, value)."""
         seen = set() if seen is None else seen
         if id(root) in seen:
@@ -664,7 +660,8 @@ class _Reader:
                 if idx.value in base.keys:
                     return base.items[base.keys.index(idx.value)]
             weights = [x for x in base.items if isinstance(x, Layer)]
-            if weights and all(x is weights[0] for x in weights) and len(weights) == len(base.items):
+            if weights and len(weights) == len(base.items) and all(
+                    x is weights[0] for x in weights):
                 return weights[0]
             return None
         if isinstance(sl, cst.Slice):
@@ -1173,7 +1170,8 @@ class _Reader:
                 return True
         return "forward" in info.methods and "__init__" in info.methods
 
-    def instantiate(self, info: ClassInfo, args: List[Any], kwargs: Dict[str, Any]) -> Optional[Inst]:
+    def instantiate(self, info: ClassInfo, args: List[Any], kwargs: Dict[str, Any]
+                    ) -> Optional[Inst]:
         if info.inst is not None:
             return info.inst
         inst = Inst(info)
@@ -1292,7 +1290,7 @@ class _Reader:
         ws: List[Weight] = []
         if d.kind in ("dense", "conv", "conv_transpose", "transformer"):
             fi, fo, rf = fans["kernel"]
-            spec = _torch_default(fi)
+            spec = _torch_default()
             ws.append(Weight("kernel", spec, fi, fo, rf))
         elif d.kind == "bilinear":
             fi, fo, rf = fans["kernel"]
@@ -1351,7 +1349,7 @@ class _Reader:
         return None
 
     def activation_module(self, cls: str, node: cst.Call, env: Dict[str, Any]) -> Activation:
-        name, slope_kw = T.ACTIVATION_MODULES[cls]
+        name = T.ACTIVATION_MODULES[cls]
         params: Dict[str, float] = {}
         if name == "leaky_relu":
             bound = call_arguments(node, ("negative_slope", "inplace"))
@@ -1567,7 +1565,7 @@ class _Reader:
         return self._forward_layers_stack[-1]
 
     def call_function(self, fn: Func, args: List[Any], kwargs: Dict[str, Any],
-                      env: Dict[str, Any], standalone: bool = False, flow: bool = False) -> Any:
+                      env: Dict[str, Any], flow: bool = False) -> Any:
         node = fn.node
         key = ("method:" if fn.self_value is not None else "") + node.name.value + f"@{id(node)}"
         if key in self.active or self.depth >= _MAX_DEPTH:
@@ -2183,7 +2181,7 @@ _LOSSES = frozenset({
 })
 
 
-def _torch_default(fan_in: Optional[int]) -> InitSpec:
+def _torch_default() -> InitSpec:
     return InitSpec("framework_default", "uniform", scale=1.0 / 3, mode="fan_in",
                     display="PyTorch's default kaiming_uniform_(a=√5)", written="default")
 
