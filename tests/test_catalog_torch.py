@@ -204,5 +204,9 @@ def test_fixed_pytorch_fixture_builds_and_runs():
     ns = runpy.run_path(str(FIXTURES / "fix" / "torch_unsafe_fixes.fixed.py"))
     net = ns["Net"]()
     assert net(torch.randn(4, 250)).shape == (4, 1)
-    assert float(net.fc1.weight.detach().var()) * 250 == pytest.approx(2.0, rel=0.05)
+    for w in (net.fc1.weight, net.w, net.r, net.z):
+        assert float(w.detach().var()) * 250 == pytest.approx(2.0, rel=0.05)
+        assert abs(float(w.detach().mean())) < 0.01
     assert ns["w3"].is_leaf and ns["w3"].requires_grad
+    assert float(ns["w3"].detach().var()) * 784 == pytest.approx(2.0, rel=0.05)
+    assert float(ns["W4"].var()) * 256 == pytest.approx(2.0, rel=0.05)

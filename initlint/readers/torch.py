@@ -31,6 +31,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import libcst as cst
 
 from ..catalog import torch as T
+from .. import variance
 from ..model import Activation, Edit, InitRequest, InitSpec, Layer, Network, Stack, Weight
 from .pyutil import ImportTable, call_arguments, default_quote, dotted_name, literal_string
 
@@ -1852,7 +1853,9 @@ class _Reader:
         spec.display = self._source(node.func)
         spec.written = "draw"
         spec.node = node
-        spec.render = {"draw_call": node}
+        spec.render = {"draw_call": node, "base": InitSpec(
+            spec.family, spec.distribution, std=spec.std, mean=spec.mean, low=spec.low,
+            high=spec.high, value=spec.value)}
         return Draw(spec, dims, d.framework, node, requires_grad)
 
     @staticmethod
@@ -2118,34 +2121,66 @@ class _Reader:
         return [Edit(spec.render["call"], text)]
 
     def _render_draw(self, layer: Layer, weight: Weight, req: InitRequest) -> Optional[List[Edit]]:
+        """Scale a hand-drawn weight: ``randn(n_in, n_out) * sqrt(2 / n_in)``. A U(0, 1) draw
+        is centred first, and a zeros/ones draw becomes the framework's unit normal draw."""
         spec = weight.init
         fi_node = layer.render.get("fan_in_node")
         fo_node = layer.render.get("fan_out_node")
         draw: Optional[Draw] = layer.render.get("draw")
-        if fi_node is None or draw is None or spec.family == "constant":
+        base: Optional[InitSpec] = spec.render.get("base")
+        call = draw.node if draw is not None else None
+        if fi_node is None or base is None or not isinstance(call, cst.Call):
             return None
-        fan_in = _paren(self._source(fi_node))
-        if req.family == "he":
-            inner = f"2 / {fan_in}"
-        elif req.family == "lecun":
-            inner = f"1 / {fan_in}"
+        args = [a for a in call.args if not (a.keyword and a.keyword.value == "requires_grad")]
+        if args and len(args) != len(call.args):
+            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        bare = self._source(call.with_changes(args=args))
+        if base.family == "constant":
+            bare = self._unit_draw(call, args)
+            if bare is None:
+                return None
+            var = 1.0
         else:
-            inner = f"2 / ({self._source(fi_node)} + {self._source(fo_node)})"
+            var = variance.weight_variance(base)
+            if var is None or var <= 0:
+                return None
+            if abs(base.mean) > 1e-12:
+                if (base.distribution, base.low, base.high) != ("uniform", 0.0, 1.0):
+                    return None
+                bare, var = f"({bare} * 2 - 1)", 1 / 3
+        fan_in = _paren(self._source(fi_node))
+        k = {"he": 2.0, "lecun": 1.0}.get(req.family, 2.0) / var
+        if req.family in ("he", "lecun"):
+            inner = f"{k:.6g} / {fan_in}"
+        else:
+            inner = f"{k:.6g} / ({self._source(fi_node)} + {self._source(fo_node)})"
         sqrt = self._sqrt(layer.framework)
         scale = f"{sqrt}({inner})" if sqrt else f"({inner}) ** 0.5"
+        text = f"{bare} * {scale}"
+        if draw.requires_grad:
+            # A scaled tensor is no longer a leaf: make it one again.
+            text = f"({text}).requires_grad_()"
         scaled = spec.render.get("scaled")
-        call = draw.node
-        if draw.requires_grad and isinstance(call, cst.Call):
-            # A scaled leaf must be made a leaf again: (randn(...) * s).requires_grad_()
-            args = [a for a in call.args if not (a.keyword and a.keyword.value == "requires_grad")]
-            if args:
-                args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-            bare = self._source(call.with_changes(args=args))
-            target = scaled if isinstance(scaled, cst.BinaryOperation) else call
-            return [Edit(target, f"({bare} * {scale}).requires_grad_()")]
-        if scaled is not None and isinstance(scaled, cst.BinaryOperation):
-            return [Edit(scaled, f"{self._source(call)} * {scale}")]
-        return [Edit(call, f" * {scale}", "after")]
+        target = scaled if isinstance(scaled, cst.BinaryOperation) else call
+        return [Edit(target, text)]
+
+    def _unit_draw(self, call: cst.Call, args: List[cst.Arg]) -> Optional[str]:
+        """``torch.zeros(a, b)`` -> ``torch.randn(a, b)``, ``np.zeros((a, b))`` ->
+        ``np.random.standard_normal((a, b))``, ``tf.zeros([a, b])`` -> ``tf.random.normal(...)``."""
+        func = call.func
+        if not isinstance(func, cst.Attribute):
+            return None
+        q = self.qualify(func) or ""
+        prefix = self._source(func.value)
+        rest = ", ".join(self._source(a.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+                         for a in args)
+        if q in ("torch.zeros", "torch.ones"):
+            return f"{prefix}.randn({rest})"
+        if q in ("numpy.zeros", "numpy.ones") and len(args) == 1 and args[0].keyword is None:
+            return f"{prefix}.random.standard_normal({rest})"
+        if q in ("tensorflow.zeros", "tensorflow.ones") and len(args) == 1:
+            return f"{prefix}.random.normal({rest})"
+        return None
 
     def _sqrt(self, framework: str) -> Optional[str]:
         np_alias = next((k for k, v in self.imports.aliases.items() if v == "numpy"), None)
