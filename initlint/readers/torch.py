@@ -1947,7 +1947,7 @@ class _Reader:
             for t in (a, b):
                 self.consume(t)
             return Tensor()
-        if isinstance(w_left, Layer) and w_left.framework == "torch":
+        if isinstance(w_left, (Layer, Draw)) and w_left.framework == "torch":
             # ``P @ x`` with a torch parameter on the left: learned queries or prototypes, not
             # a layer's weight (torch layers compute x @ W.T).
             self.consume(b)
