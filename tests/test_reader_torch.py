@@ -366,3 +366,22 @@ def f(x):
 """)
     (line, code, msg) = found[0]
     assert code == "IL003" and "= 15.8 at fan-in 250" in msg
+
+
+def test_a_result_that_feeds_nothing_is_an_output():
+    net = read("""
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Linear(8, 8)
+                self.aux = nn.Linear(8, 2)
+                self.unused = nn.Linear(8, 8)
+            def forward(self, x):
+                h = self.body(x).relu()
+                self.aux(h)
+                return h
+    """)
+    assert by_name(net, "aux").position == "output"
+    assert by_name(net, "body").position == "output"  # returned (after its activation)
+    assert by_name(net, "unused").position == "unknown"

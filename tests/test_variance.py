@@ -181,3 +181,42 @@ m3 = Sequential([layers.Dense(32, activation="tanh", kernel_initializer="ones"),
 """
     got = [(line, code) for line, code, _ in lint(src, select=["IL001", "IL101"])]
     assert got == [(2, "IL001"), (3, "IL101"), (4, "IL001"), (4, "IL101")]
+
+
+# --- the exemptions IL002 makes, checked the same way ------------------------------------------
+
+
+def _stack(init_var, depth, width=256, norm=False, residual=False, seed=0):
+    """std of the signal after ``depth`` ReLU layers (or pre-norm residual blocks)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((1024, width))
+    for _ in range(depth):
+        w = rng.standard_normal((width, width)) * math.sqrt(init_var)
+        if residual:
+            h = (x - x.mean(1, keepdims=True)) / x.std(1, keepdims=True)  # LayerNorm
+            w2 = rng.standard_normal((width, width)) * math.sqrt(init_var)
+            x = x + np.maximum(h @ w, 0) @ w2
+            continue
+        z = x @ w
+        if norm:
+            z = (z - z.mean(0)) / z.std(0)  # BatchNorm (training statistics)
+        x = np.maximum(z, 0)
+    return float(x.std())
+
+
+def test_normalization_divides_out_the_kernel_scale():
+    """Glorot and He give the same signal when BatchNorm follows the kernel: IL002 is moot."""
+    glorot, he = 2 / 512, 2 / 256
+    assert _stack(glorot, 10, norm=True) == pytest.approx(_stack(he, 10, norm=True), rel=1e-6)
+    # Without normalization the same two stacks differ by the 0.71^10 IL002 quotes.
+    ratio = _stack(glorot, 10) / _stack(he, 10)
+    assert ratio == pytest.approx(0.707 ** 10, rel=0.15)
+
+
+def test_residual_branches_do_not_compound():
+    """In pre-norm residual blocks the branch's gain is added, not multiplied: 10 blocks of
+    Glorot+ReLU branches keep the same order of signal as He branches, far from 0.71^10."""
+    glorot, he = 2 / 512, 2 / 256
+    ratio = _stack(glorot, 10, residual=True) / _stack(he, 10, residual=True)
+    assert 0.5 < ratio < 1.0
+    assert ratio > 10 * 0.707 ** 10

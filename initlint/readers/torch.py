@@ -223,6 +223,8 @@ class _Reader:
                 layer.position = "output"
             elif layer.next or layer.render.get("consumed"):
                 layer.position = "hidden"
+            elif layer.render.get("applied"):
+                layer.position = "output"  # its result feeds nothing
             net.layers.append(layer)
         for seq in self.seqs:
             ls = [x for x in _flatten(seq.items) if isinstance(x, Layer)]
@@ -1486,6 +1488,7 @@ class _Reader:
         if self.forward_stack and layer not in self._forward_layers:
             self._forward_layers.append(layer)
         path = t.path + (layer,)
+        layer.render["applied"] = True
         if layer.activation.known and layer.activation.source in ("default", "keyword") or (
                 layer.kind in ("recurrent", "attention")):
             return Tensor([layer], [], path)
