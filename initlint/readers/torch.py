@@ -207,12 +207,32 @@ class _Reader:
         for info in sorted(modules, key=lambda i: i.owned):
             if info.inst is not None and not info.forward_inlined:
                 self.run_forward(info.inst, top=not info.owned)
+        for info in self.classes.values():
+            if not self._is_module_class(info):
+                self.run_plain_class(info)
         for seq in self.seqs:
             if seq.chain and not seq.called:
                 out = self.chain(seq, Tensor())
                 if seq.top_level:
                     self.mark_output(out)
         return self.finish()
+
+    def run_plain_class(self, info: ClassInfo) -> None:
+        """A class that is not a module but draws weights by hand (a NumPy network): build it,
+        then run each of its methods once, so that their matrix products find the weights."""
+        init = self.find_method(info, "__init__")
+        if init is None or not any(isinstance(n, (cst.Call,)) and self._draw_name(n)
+                                   for n in _calls(init)):
+            return
+        inst = Inst(info)
+        info.inst = inst
+        self.call_function(Func(init, inst), [], {}, self.module_env)
+        for name, fn in info.methods.items():
+            if name != "__init__":
+                self.call_function(Func(fn, inst), [], {}, self.module_env)
+
+    def _draw_name(self, call: cst.Call) -> bool:
+        return (self.qualify(call.func) or "") in T.DRAWS
 
     def finish(self) -> Network:
         net = Network(renderer=self.render, namer=self.name_init)
@@ -346,9 +366,10 @@ class _Reader:
             if value.name is None:
                 value.name = name
             for i, item in enumerate(value.items):
-                key = value.keys[i] if value.keys and i < len(value.keys) else f"[{i}]"
+                key = value.keys[i] if value.keys and i < len(value.keys) else (
+                    "[i]" if value.repeated else f"[{i}]")
                 sub = f"{name}.{key}" if not key.startswith("[") else f"{name}{key}"
-                if isinstance(item, (Layer, Seq)):
+                if isinstance(item, (Layer, Seq, Draw)):
                     self.name_value(sub, item, False)
 
     def own(self, value: Any) -> None:
@@ -392,11 +413,7 @@ class _Reader:
             if it.repeated and len(items) == 1:
                 items = items * 2
             for item in items:
-                # A loop variable is not a layer's name: bind it without naming.
-                if isinstance(target, cst.Name):
-                    env[target.value] = item
-                else:
-                    self.assign(target, item, env)
+                self.bind(target, item, env)
                 self.exec_block(stmt.body.body, env)
             return
         # Any other loop: run the body twice so that loop-carried values link up.
@@ -404,12 +421,23 @@ class _Reader:
         for _ in range(2):
             self.exec_block(stmt.body.body, env)
 
+    def bind(self, target: cst.CSTNode, value: Any, env: Dict[str, Any]) -> None:
+        """Bind a loop variable: like an assignment, but a loop variable is no layer's name."""
+        if isinstance(target, cst.Name):
+            env[target.value] = value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            items = value.items if isinstance(value, Seq) else []
+            for i, el in enumerate(target.elements):
+                self.bind(el.value, items[i] if i < len(items) else None, env)
+        else:
+            self.assign(target, value, env)
+
     def bind_loop(self, target: cst.CSTNode, binding: Tuple[Any, ...], env: Dict[str, Any]) -> None:
         if isinstance(target, (cst.Tuple, cst.List)) and len(binding) > 1:
             for el, v in zip(target.elements, binding):
-                self.assign(el.value, v, env)
+                self.bind(el.value, v, env)
         else:
-            self.assign(target, binding[-1], env)
+            self.bind(target, binding[-1], env)
 
     def iterate(self, it: Iter) -> List[Tuple[Any, ...]]:
         out: List[Tuple[Any, ...]] = []
@@ -856,6 +884,11 @@ class _Reader:
         if isinstance(callee, Func):
             value = self.call_function(callee, args, kwargs, env)
             self._zero_helper(callee.node.name.value, args)
+            named = _NAMED_ACTIVATIONS.get(callee.node.name.value.lower())
+            if named is not None and args and isinstance(args[0], Tensor) and not isinstance(
+                    value, Tensor):
+                # The file's own ``def sigmoid(z): return 1 / (1 + np.exp(-z))``.
+                return self.activate(args[0], Activation(named, source="forward", node=node))
             return value
         if callee is None and isinstance(func, cst.Name) and args:
             self._zero_helper(func.value, args)
@@ -906,9 +939,30 @@ class _Reader:
             return Const((min if name == "min" else max)(a.value for a in args))
         if name in ("list", "tuple") and args and isinstance(args[0], Seq):
             return Seq(list(args[0].items), args[0].node, chain=False, repeated=args[0].repeated)
+        if name in ("zip", "enumerate", "reversed") and args:
+            return self.zip_like(name, args)
         for a in args:
             self.consume(a)
         return None
+
+    def zip_like(self, name: str, args: List[Any]) -> Optional[Seq]:
+        """``zip(a, b)``, ``enumerate(a)``, ``reversed(a)`` over tracked collections."""
+        seqs = [a if isinstance(a, Seq) else None for a in args]
+        if name == "reversed":
+            return Seq(list(reversed(seqs[0].items)), seqs[0].node, chain=False,
+                       repeated=seqs[0].repeated) if seqs[0] is not None else None
+        if name == "enumerate":
+            seqs = [None, seqs[0]]
+        if all(q is None for q in seqs):
+            return None
+        repeated = all(q is None or q.repeated for q in seqs)
+        n = 1 if repeated else min(len(q.items) for q in seqs if q is not None)
+        rows = []
+        for i in range(n):
+            rows.append(Seq([q.items[i] if q is not None and i < len(q.items) else (
+                Const(i) if name == "enumerate" and j == 0 else None)
+                for j, q in enumerate(seqs)], None, chain=False))
+        return Seq(rows, None, chain=False, repeated=repeated)
 
     def super_init(self, node: cst.Call, env: Dict[str, Any]) -> Any:
         args, kwargs = self.arguments(node, env)
@@ -2210,7 +2264,23 @@ _NOT_WEIGHTS = frozenset({
 })
 
 _BUILTINS = frozenset({"isinstance", "type", "hasattr", "getattr", "len", "float", "int", "abs",
-                       "min", "max", "list", "tuple"})
+                       "min", "max", "list", "tuple", "zip", "enumerate", "reversed"})
+
+#: The file's own activation helpers, by name (NumPy networks define ``sigmoid`` themselves).
+_NAMED_ACTIVATIONS = {"sigmoid": "sigmoid", "relu": "relu", "tanh": "tanh", "softmax": "softmax",
+                      "leaky_relu": "leaky_relu", "elu": "elu", "gelu": "gelu", "swish": "silu",
+                      "silu": "silu", "selu": "selu"}
+
+
+def _calls(node: cst.CSTNode) -> List[cst.Call]:
+    out: List[cst.Call] = []
+
+    class _V(cst.CSTVisitor):
+        def visit_Call(self, n: cst.Call) -> None:
+            out.append(n)
+
+    node.visit(_V())
+    return out
 
 _LOSSES = frozenset({
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
