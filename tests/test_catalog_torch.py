@@ -210,3 +210,16 @@ def test_fixed_pytorch_fixture_builds_and_runs():
     assert ns["w3"].is_leaf and ns["w3"].requires_grad
     assert float(ns["w3"].detach().var()) * 784 == pytest.approx(2.0, rel=0.05)
     assert float(ns["W4"].var()) * 256 == pytest.approx(2.0, rel=0.05)
+
+
+def test_builtin_nonlinearity_and_transformer_defaults():
+    assert inspect.signature(nn.RNN).parameters  # RNN takes *args: check the built module
+    assert nn.RNN(4, 4).nonlinearity == T.RNN_DEFAULT_NONLINEARITY
+    for cls in (nn.TransformerEncoderLayer, nn.TransformerDecoderLayer):
+        params = inspect.signature(cls.__init__).parameters
+        assert params["dim_feedforward"].default == T.TRANSFORMER_DEFAULTS["dim_feedforward"]
+        assert params["activation"].default is F.relu
+    for name in T.LOSS_FUNCTIONS:
+        assert hasattr(F, name), name
+    for base in T.BATCHNORM_BASES:
+        assert issubclass(nn.BatchNorm2d, getattr(nn.modules.batchnorm, base))

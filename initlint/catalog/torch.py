@@ -58,6 +58,24 @@ LAYERS: Dict[str, TorchLayerDef] = {
     "TransformerDecoderLayer": TorchLayerDef("transformer", _TRANSFORMER),
 }
 
+# --- default initialization (``reset_parameters``) ------------------------------------------
+
+#: Linear and ConvNd: ``kaiming_uniform_(w, a=sqrt(5))`` = U(+-1/sqrt(fan_in)), Var = scale/fan_in.
+DEFAULT_FAN_IN_SCALE = 1.0 / 3
+#: Bilinear: U(+-1/sqrt(in1_features)); RNN/LSTM/GRU and cells: every weight
+#: U(+-1/sqrt(hidden_size)). Var = 1 / (3 * that size).
+DEFAULT_UNIFORM_VAR_DIVISOR = 3
+#: Embedding: N(0, 1).
+EMBEDDING_DEFAULT_STD = 1.0
+#: MultiheadAttention's in_proj_weight: ``xavier_uniform_`` (fans E and 3E).
+ATTENTION_DEFAULT = ("glorot", "uniform")
+#: Nonlinearities built into layers, and their defaults.
+RNN_NONLINEARITIES = ("tanh", "relu")
+RNN_DEFAULT_NONLINEARITY = "tanh"
+GATED_RNN_ACTIVATION = "tanh"  # LSTM, GRU and their cells have no nonlinearity argument
+TRANSFORMER_ACTIVATIONS = ("relu", "gelu")
+TRANSFORMER_DEFAULTS = {"activation": "relu", "dim_feedforward": 2048}
+
 #: Which class an ``isinstance`` guard names matches which layer classes (beyond itself).
 ISINSTANCE: Dict[str, Tuple[str, ...]] = {
     "Linear": ("Linear", "LazyLinear"),
@@ -68,6 +86,8 @@ ISINSTANCE: Dict[str, Tuple[str, ...]] = {
     "RNNCellBase": ("RNNCell", "LSTMCell", "GRUCell"),
     "Module": tuple(LAYERS),
 }
+#: Base classes of the batch-norm modules (``isinstance(m, nn.modules.batchnorm._BatchNorm)``).
+BATCHNORM_BASES = ("_BatchNorm", "_NormBase")
 
 #: Parameter attribute names -> weight role, per layer kind.
 PARAM_ROLES = {
@@ -161,6 +181,12 @@ TENSOR_PASS = frozenset({
     "view", "reshape", "flatten", "permute", "transpose", "contiguous", "squeeze", "unsqueeze",
     "to", "float", "double", "half", "type", "type_as", "view_as", "reshape_as", "expand",
     "expand_as", "repeat", "mean", "sum", "max_pool2d", "cuda", "cpu", "clone", "detach",
+})
+#: Loss functions: a tensor passed to one is a model's output.
+LOSS_FUNCTIONS = frozenset({
+    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "cosine_similarity",
+    "ctc_loss", "margin_ranking_loss", "triplet_margin_loss", "poisson_nll_loss",
 })
 #: Functions that join tensors (their producers all continue).
 JOIN_FUNCTIONS = frozenset({"cat", "concat", "concatenate", "stack", "hstack", "vstack"})

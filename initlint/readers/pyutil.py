@@ -87,7 +87,7 @@ class ImportTable:
         return None
 
 
-_BINOPS: Dict[type, Callable[[Any, Any], Any]] = {
+BINOPS: Dict[type, Callable[[Any, Any], Any]] = {
     cst.Add: operator.add,
     cst.Subtract: operator.sub,
     cst.Multiply: operator.mul,
@@ -146,7 +146,7 @@ def const_eval(node: Optional[cst.CSTNode], lookup: Callable[[str], Any] = lambd
                 return v
         return UNKNOWN
     if isinstance(node, cst.BinaryOperation):
-        op = _BINOPS.get(type(node.operator))
+        op = BINOPS.get(type(node.operator))
         if op is None:
             return UNKNOWN
         a = const_eval(node.left, lookup, depth + 1)

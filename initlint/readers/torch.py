@@ -33,7 +33,9 @@ import libcst as cst
 from ..catalog import torch as T
 from .. import variance
 from ..model import Activation, Edit, InitRequest, InitSpec, Layer, Network, Stack, Weight
-from .pyutil import ImportTable, call_arguments, default_quote, dotted_name, literal_string
+from ..naming import name_tokens
+from .pyutil import (BINOPS, ImportTable, call_arguments, default_quote, dotted_name, is_num,
+                     literal_string)
 
 _MAX_DEPTH = 6
 _RNN_SUFFIX = re.compile(r"_l\d+(_reverse)?$")
@@ -510,7 +512,7 @@ class _Reader:
             if isinstance(node.operator, cst.Not):
                 t = self.truth(v)
                 return None if t is None else Const(not t)
-            if isinstance(v, Const) and _num(v.value):
+            if isinstance(v, Const) and is_num(v.value):
                 if isinstance(node.operator, cst.Minus):
                     return Const(-v.value)
                 if isinstance(node.operator, cst.Plus):
@@ -734,7 +736,7 @@ class _Reader:
                 r = _isinstance(a.of, b.items, exact=True)
                 return None if r is None else (r != neg)
             return None
-        if isinstance(a, Const) and isinstance(b, Const) and _num(a.value) and _num(b.value):
+        if isinstance(a, Const) and isinstance(b, Const) and is_num(a.value) and is_num(b.value):
             x, y = a.value, b.value
             if isinstance(op, cst.GreaterThan):
                 return x > y
@@ -816,7 +818,7 @@ class _Reader:
             spec = bias.spec
         elif _is_raw(bias):
             spec = bias.weights[0].init
-        elif isinstance(bias, Const) and _num(bias.value):
+        elif isinstance(bias, Const) and is_num(bias.value):
             spec = InitSpec("constant", "constant", value=float(bias.value))
         for p in t.awaiting:
             if not p.render.get("raw"):
@@ -931,10 +933,10 @@ class _Reader:
             if isinstance(a, Seq) and not a.repeated:
                 return Const(len(a.items))
             return None
-        if name in ("float", "int", "abs") and args and isinstance(args[0], Const) and _num(
+        if name in ("float", "int", "abs") and args and isinstance(args[0], Const) and is_num(
                 args[0].value):
             return Const({"float": float, "int": int, "abs": abs}[name](args[0].value))
-        if name in ("min", "max") and args and all(isinstance(a, Const) and _num(a.value)
+        if name in ("min", "max") and args and all(isinstance(a, Const) and is_num(a.value)
                                                    for a in args):
             return Const((min if name == "min" else max)(a.value for a in args))
         if name in ("list", "tuple") and args and isinstance(args[0], Seq):
@@ -1010,7 +1012,7 @@ class _Reader:
 
     def _zero_helper(self, name: str, args: List[Any]) -> None:
         """``zero_module(conv)``-style helpers: a function named for zeroing a module."""
-        if "zero" not in _name_tokens(name):
+        if "zero" not in name_tokens(name):
             return
         for a in args:
             for _, m in self.tree(a):
@@ -1053,7 +1055,7 @@ class _Reader:
             return self.draw(q, node, env)
         if q in ("math.sqrt", "numpy.sqrt", "float", "int", "math.pow"):
             args, _ = self.arguments(node, env)
-            if args and all(isinstance(a, Const) and _num(a.value) for a in args):
+            if args and all(isinstance(a, Const) and is_num(a.value) for a in args):
                 try:
                     if short == "sqrt":
                         return Const(math.sqrt(args[0].value))
@@ -1080,7 +1082,7 @@ class _Reader:
         if q in ("torch.einsum", "numpy.einsum") and len(args) == 2 and isinstance(args[1],
                                                                                    Tensor):
             return args[1]  # one operand: a transpose, reshape or reduction
-        if q.startswith("torch.nn.functional.") and short in _LOSSES:
+        if q.startswith("torch.nn.functional.") and short in T.LOSS_FUNCTIONS:
             for a in args:
                 if isinstance(a, Tensor):
                     self.mark_output(a)
@@ -1253,7 +1255,7 @@ class _Reader:
 
         def num(k: str) -> Optional[int]:
             v = vals.get(k)
-            if isinstance(v, Const) and _num(v.value):
+            if isinstance(v, Const) and is_num(v.value):
                 return int(v.value)
             return None
 
@@ -1328,7 +1330,7 @@ class _Reader:
         elif d.kind == "transformer":
             dm, ff = num("d_model"), num("dim_feedforward")
             if ff is None and "dim_feedforward" not in self._cur_vals:
-                ff = 2048
+                ff = T.TRANSFORMER_DEFAULTS["dim_feedforward"]
             out["kernel"] = (dm, ff, 1)
             out["out"] = ff
         return out
@@ -1352,18 +1354,19 @@ class _Reader:
         elif d.kind == "bilinear":
             fi, fo, rf = fans["kernel"]
             a = fans.get("in1")
+            std = None if a is None else 1 / math.sqrt(T.DEFAULT_UNIFORM_VAR_DIVISOR * a)
             spec = InitSpec("framework_default", "uniform", display="PyTorch's default init",
-                            written="default",
-                            std=None if a is None else 1 / math.sqrt(3 * a))
+                            written="default", std=std)
             ws.append(Weight("kernel", spec, fi, fo, rf))
         elif d.kind == "embedding":
             fi, fo, _ = fans["embeddings"]
             ws.append(Weight("embeddings", InitSpec(
-                "fixed", "normal", std=1.0, display="Embedding's default N(0, 1)",
+                "fixed", "normal", std=T.EMBEDDING_DEFAULT_STD,
+                display="Embedding's default N(0, 1)",
                 written="default"), fi, fo))
         elif d.kind == "recurrent":
             h = fans.get("hidden")
-            std = None if h is None else 1 / math.sqrt(3 * h)
+            std = None if h is None else 1 / math.sqrt(T.DEFAULT_UNIFORM_VAR_DIVISOR * h)
             for role in ("kernel", "recurrent"):
                 fi, fo, _ = fans[role]
                 ws.append(Weight(role, InitSpec(
@@ -1372,7 +1375,7 @@ class _Reader:
         elif d.kind == "attention":
             fi, fo, _ = fans["kernel"]
             ws.append(Weight("kernel", InitSpec(
-                "glorot", "uniform", scale=1.0, mode="fan_avg",
+                *T.ATTENTION_DEFAULT, scale=1.0, mode="fan_avg",
                 display="MultiheadAttention's default xavier_uniform_", written="default"),
                 fi, fo))
         return ws
@@ -1382,18 +1385,18 @@ class _Reader:
         if cls in ("RNN", "RNNCell"):
             v = vals.get("nonlinearity")
             if v is None:
-                return Activation("tanh", source="default")
-            if isinstance(v, Const) and v.value in ("tanh", "relu"):
+                return Activation(T.RNN_DEFAULT_NONLINEARITY, source="default")
+            if isinstance(v, Const) and v.value in T.RNN_NONLINEARITIES:
                 return Activation(v.value, source="keyword", node=bound["nonlinearity"].value)
             return Activation("unknown")
         if cls in ("LSTM", "GRU", "LSTMCell", "GRUCell"):
-            return Activation("tanh", source="default")
+            return Activation(T.GATED_RNN_ACTIVATION, source="default")
         if d.kind == "transformer":
             v = vals.get("activation")
             if v is None:
-                return Activation("relu", source="default")
+                return Activation(T.TRANSFORMER_DEFAULTS["activation"], source="default")
             if isinstance(v, Const) and isinstance(v.value, str):
-                return Activation(v.value if v.value in ("relu", "gelu") else "unknown",
+                return Activation(v.value if v.value in T.TRANSFORMER_ACTIVATIONS else "unknown",
                                   source="keyword", node=bound["activation"].value)
             if isinstance(v, ActMod):
                 return Activation(v.activation.name, v.activation.params, "keyword",
@@ -1413,7 +1416,7 @@ class _Reader:
             v = self.ev(bound["negative_slope"].value, env) if "negative_slope" in bound else None
             if v is None and "negative_slope" not in bound:
                 params["slope"] = T.LEAKY_SLOPE
-            elif isinstance(v, Const) and _num(v.value):
+            elif isinstance(v, Const) and is_num(v.value):
                 params["slope"] = float(v.value)
             else:
                 return Activation("unknown", source="next_layer", node=node)
@@ -1450,7 +1453,7 @@ class _Reader:
             default = T.TF_LEAKY_SLOPE if q.startswith("tensorflow") else T.LEAKY_SLOPE
             if slope is None:
                 params["slope"] = default
-            elif isinstance(slope, Const) and _num(slope.value):
+            elif isinstance(slope, Const) and is_num(slope.value):
                 params["slope"] = float(slope.value)
             else:
                 return Activation("unknown", source="forward", node=node)
@@ -1658,7 +1661,7 @@ class _Reader:
             self.self_stack.append(fn.self_value)
         self.depth += 1
         self.returns.append([])
-        tokens = _name_tokens(node.name.value)
+        tokens = name_tokens(node.name.value)
         zero_ctx = "zero" in tokens
         if zero_ctx:
             self.idiom_context.append("zero_init_method")
@@ -1755,19 +1758,19 @@ class _Reader:
 
         if fn in ("uniform_",):
             a, b = get("a", 0.0), get("b", 1.0)
-            if not (_num(a) and _num(b)):
+            if not (is_num(a) and is_num(b)):
                 return InitSpec("unknown")
             return InitSpec("fixed", "uniform", low=float(a), high=float(b), mean=(a + b) / 2,
                             explicit_scale="a" in vals or "b" in vals)
         if fn in ("normal_", "trunc_normal_"):
             mean, std = get("mean", 0.0), get("std", 1.0)
-            if not (_num(mean) and _num(std)):
+            if not (is_num(mean) and is_num(std)):
                 return InitSpec("unknown")
             spec = InitSpec("fixed", "normal", std=float(std), mean=float(mean),
                             explicit_scale="std" in vals)
             if fn == "trunc_normal_":
                 lo, hi = get("a", -2.0), get("b", 2.0)
-                if not (_num(lo) and _num(hi)) or std <= 0:
+                if not (is_num(lo) and is_num(hi)) or std <= 0:
                     return spec
                 zl, zh = (lo - mean) / std, (hi - mean) / std
                 if abs(zl + 2) < 1e-9 and abs(zh - 2) < 1e-9:
@@ -1779,7 +1782,7 @@ class _Reader:
             v = {"ones_": 1.0, "zeros_": 0.0}.get(fn)
             if v is None:
                 c = get("val", _UNK)
-                if not _num(c):
+                if not is_num(c):
                     return InitSpec("unknown")
                 v = float(c)
             return InitSpec("constant", "constant", value=v)
@@ -1787,14 +1790,14 @@ class _Reader:
             return InitSpec("identity", "eye")
         if fn in ("xavier_uniform_", "xavier_normal_"):
             g = get("gain", 1.0)
-            if not _num(g):
+            if not is_num(g):
                 return InitSpec("scaled", "uniform" if "uniform" in fn else "normal")
             return InitSpec("glorot", "uniform" if "uniform" in fn else "normal", scale=1.0,
                             mode="fan_avg", gain=float(g))
         if fn in ("kaiming_uniform_", "kaiming_normal_"):
             a, mode, nl = get("a", 0.0), get("mode", "fan_in"), get("nonlinearity", "leaky_relu")
             dist = "uniform" if "uniform" in fn else "normal"
-            if not (_num(a) and isinstance(mode, str) and isinstance(nl, str)):
+            if not (is_num(a) and isinstance(mode, str) and isinstance(nl, str)):
                 return InitSpec("scaled", dist)
             g = T.kaiming_gain(nl, float(a))
             mode = mode.lower()
@@ -1806,7 +1809,7 @@ class _Reader:
             return InitSpec(fam, dist, scale=scale, mode=mode)
         if fn == "orthogonal_":
             g = get("gain", 1.0)
-            return InitSpec("orthogonal", "orthogonal", gain=float(g) if _num(g) else None)
+            return InitSpec("orthogonal", "orthogonal", gain=float(g) if is_num(g) else None)
         return InitSpec("special")
 
     def tensor_init(self, base: Any, method: str, node: cst.Call, env: Dict[str, Any]) -> Any:
@@ -1827,7 +1830,7 @@ class _Reader:
         elif method == "fill_":
             v = vals.get("value")
             spec = InitSpec("constant", "constant", value=float(v.value)) if isinstance(
-                v, Const) and _num(v.value) else InitSpec("unknown")
+                v, Const) and is_num(v.value) else InitSpec("unknown")
         else:
             spec = InitSpec("unknown")
         func = node.func
@@ -1850,7 +1853,7 @@ class _Reader:
         w = layer.weight(target.role if isinstance(target, Param) else "kernel")
         if w is None or self.uncertain:
             return
-        if isinstance(factor, Const) and _num(factor.value) and factor.value != 0:
+        if isinstance(factor, Const) and is_num(factor.value) and factor.value != 0:
             f = 1 / factor.value if divide else factor.value
             spec = w.init
             if spec.family == "fixed" and spec.std is not None:
@@ -1902,7 +1905,7 @@ class _Reader:
         for k, _ in d.defaults:
             if k in kw:
                 v = kw[k][0]
-                if not (isinstance(v, Const) and _num(v.value)):
+                if not (isinstance(v, Const) and is_num(v.value)):
                     return None
                 params[k] = float(v.value)
                 explicit = True
@@ -1940,7 +1943,7 @@ class _Reader:
                        low=spec.low, high=spec.high, value=spec.value, explicit_scale=True,
                        display=spec.display, written="draw", node=node,
                        render=dict(spec.render, scaled=node))
-        if isinstance(factor, Const) and _num(factor.value) and factor.value != 0:
+        if isinstance(factor, Const) and is_num(factor.value) and factor.value != 0:
             f = 1 / factor.value if divide else factor.value
             if spec.family == "fixed":
                 if new.std is not None:
@@ -2024,7 +2027,7 @@ class _Reader:
     @staticmethod
     def _not_a_weight(layer: Layer) -> bool:
         """Named as learned tokens, queries or tables rather than a weight matrix."""
-        return bool(_name_tokens(layer.name or "") & _NOT_WEIGHTS)
+        return bool(name_tokens(layer.name or "") & _NOT_WEIGHTS)
 
     def functional_layer(self, kind: str, x: Any, w: Any, node: cst.CSTNode) -> Any:
         if isinstance(w, Param) and isinstance(w.owner, Layer):
@@ -2282,20 +2285,11 @@ def _calls(node: cst.CSTNode) -> List[cst.Call]:
     node.visit(_V())
     return out
 
-_LOSSES = frozenset({
-    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "cosine_similarity",
-    "ctc_loss", "margin_ranking_loss", "triplet_margin_loss", "poisson_nll_loss",
-})
 
 
 def _torch_default() -> InitSpec:
-    return InitSpec("framework_default", "uniform", scale=1.0 / 3, mode="fan_in",
+    return InitSpec("framework_default", "uniform", scale=T.DEFAULT_FAN_IN_SCALE, mode="fan_in",
                     display="PyTorch's default kaiming_uniform_(a=√5)", written="default")
-
-
-def _num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _mul(a: Optional[int], b: Optional[int]) -> Optional[int]:
@@ -2309,28 +2303,24 @@ def _div(a: Optional[int], b: Optional[int]) -> Optional[int]:
 
 
 def _fold(op: cst.CSTNode, a: Any, b: Any) -> Any:
-    if not (_num(a) and _num(b)):
-        if isinstance(op, cst.Add) and isinstance(a, str) and isinstance(b, str):
+    """Constant arithmetic, for ``a op b`` and ``a op= b`` alike."""
+    if not (is_num(a) and is_num(b)):
+        if isinstance(op, (cst.Add, cst.AddAssign)) and isinstance(a, str) and isinstance(b, str):
             return Const(a + b)
+        return None
+    fn = BINOPS.get(_AUG_TO_BIN.get(type(op), type(op)))
+    if fn is None or (isinstance(op, (cst.Power, cst.PowerAssign)) and abs(b) >= 64):
         return None
     try:
-        if isinstance(op, (cst.Add, cst.AddAssign)):
-            return Const(a + b)
-        if isinstance(op, (cst.Subtract, cst.SubtractAssign)):
-            return Const(a - b)
-        if isinstance(op, (cst.Multiply, cst.MultiplyAssign)):
-            return Const(a * b)
-        if isinstance(op, (cst.Divide, cst.DivideAssign)):
-            return Const(a / b)
-        if isinstance(op, (cst.FloorDivide, cst.FloorDivideAssign)):
-            return Const(a // b)
-        if isinstance(op, (cst.Power, cst.PowerAssign)):
-            return Const(a ** b) if abs(b) < 64 else None
-        if isinstance(op, (cst.Modulo, cst.ModuloAssign)):
-            return Const(a % b)
+        return Const(fn(a, b))
     except (ArithmeticError, ValueError, OverflowError):
         return None
-    return None
+
+
+_AUG_TO_BIN = {cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract,
+               cst.MultiplyAssign: cst.Multiply, cst.DivideAssign: cst.Divide,
+               cst.FloorDivideAssign: cst.FloorDivide, cst.PowerAssign: cst.Power,
+               cst.ModuloAssign: cst.Modulo}
 
 
 def _fmt_num(x: float) -> str:
@@ -2423,13 +2413,10 @@ def _isinstance(v: Any, classes: List[Any], exact: bool = False) -> Optional[boo
             return True
         if not exact and name in T.ISINSTANCE.get(cls, ()):
             return True
-        if not exact and cls in ("_BatchNorm", "_NormBase") and name.startswith("BatchNorm"):
+        if not exact and cls in T.BATCHNORM_BASES and name.startswith("BatchNorm"):
             return True
     return None if unknown else False
 
 
-def _name_tokens(name: str) -> set:
-    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return {t for t in re.split(r"[^a-zA-Z]+", name.lower()) if t}
 
 

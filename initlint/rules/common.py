@@ -7,6 +7,7 @@ from typing import Optional
 
 from ..catalog import activations as A
 from ..model import InitRequest, InitSpec, Layer
+from ..naming import name_tokens
 
 def recommended_family(layer: Layer) -> str:
     """He for the ReLU family, LeCun for SELU, Glorot for tanh, sigmoid, linear and unknown."""
@@ -40,11 +41,6 @@ _IDIOM_TOKENS = frozenset({
     "skip", "residual", "readout", "pred", "predictor", "policy", "value", "critic", "actor",
 })
 _LORA = re.compile(r"lora_?(b|up)\b|lora_?B", re.IGNORECASE)
-
-
-def name_tokens(name: str) -> set:
-    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return {t for t in re.split(r"[^a-zA-Z]+", name.lower()) if t}
 
 
 def deliberate_by_name(layer: Layer) -> bool:
