@@ -185,8 +185,13 @@ def _explain(code: str, color: Optional[bool]) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="initlint",
-                 standalone_mode=True)
+        if args[:1] == ["simulate"]:
+            from .simulate import simulate_cmd
+
+            simulate_cmd.main(args=args[1:], prog_name="initlint simulate",
+                              standalone_mode=True)
+        cli.main(args=args, prog_name="initlint", standalone_mode=True)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -58,3 +58,52 @@ def verdict(layer: Layer) -> Optional[str]:
 def _zero_kernel(layer: Layer) -> bool:
     w = constant_kernel(layer)
     return w is not None and w.init.is_zero
+
+
+# --- the same question, answered by training --------------------------------------------------
+
+
+def training_run(weights, biases, activation: str, steps: int = 300, lr: float = 0.1,
+                 seed: int = 0):
+    """A few full-batch gradient steps of an MLP on a fixed toy regression.
+
+    ``weights`` are (fan_in, fan_out) NumPy arrays (the last one is the linear output layer),
+    ``biases`` their bias vectors. Returns, per hidden layer, (distinct units, numerical rank,
+    moved), where units are weight columns differing by more than 1e-8 and ``moved`` says
+    whether the layer's weights changed at all.
+    """
+    import numpy as np
+
+    from .checker import activation_functions
+
+    f, df = activation_functions(activation)  # type: ignore[misc]
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((256, weights[0].shape[0]))
+    teacher = rng.standard_normal((weights[0].shape[0], 1))
+    y = np.tanh(x @ teacher)
+    ws = [w.astype(float).copy() for w in weights]
+    bs = [b.astype(float).copy() for b in biases]
+    start = [w.copy() for w in ws]
+    for _ in range(steps):
+        hs, zs = [x], []
+        for i, (w, b) in enumerate(zip(ws, bs)):
+            z = hs[-1] @ w + b
+            zs.append(z)
+            hs.append(z if i == len(ws) - 1 else f(z))
+        g = 2 * (hs[-1] - y) / len(x)
+        for i in range(len(ws) - 1, -1, -1):
+            if i < len(ws) - 1:
+                g = g * df(zs[i])
+            gw, gb = hs[i].T @ g, g.sum(0)
+            g = g @ ws[i].T
+            ws[i] -= lr * gw
+            bs[i] -= lr * gb
+    out = []
+    for w, w0 in zip(ws[:-1], start[:-1]):
+        cols = []
+        for j in range(w.shape[1]):
+            if not any(np.max(np.abs(w[:, j] - c)) <= 1e-8 for c in cols):
+                cols.append(w[:, j])
+        rank = int(np.linalg.matrix_rank(w, tol=1e-6))
+        out.append((len(cols), rank, bool(np.max(np.abs(w - w0)) > 1e-12)))
+    return out
