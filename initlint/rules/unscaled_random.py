@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Tuple
 
-from .. import variance
+from .. import checker, variance
 from ..model import Diagnostic, InitSpec, Layer
 from . import Context, rule
 from .common import (deliberate_by_name, fmt, is_output_like, layer_label, recommended_family,
@@ -92,6 +92,21 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
                          fix)
 
 
+def _checked(layer: Layer, spec: InitSpec, fan_in: int, fan_out: Optional[int]
+             ) -> Tuple[Optional[float], Optional[float]]:
+    """One layer through the variance checker: (pre-activation std, saturated fraction) for
+    N(0, 1) inputs. The saturated fraction is None for activations that do not saturate."""
+    act = layer.activation
+    name = act.name if act.known and checker.activation_functions(act.name, act.params) \
+        else "linear"
+    try:
+        r = checker.analytic([checker.Step(fan_in, fan_out or fan_in, name, spec,
+                                           dict(act.params))]).steps[0]
+    except checker.Unsupported:
+        return None, None
+    return r.forward_std, (r.saturated if name in ("tanh", "sigmoid") else None)
+
+
 def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optional[int],
              ratio_limit: float, large_std: float, new: str) -> Optional[str]:
     var = variance.weight_variance(spec)
@@ -109,8 +124,8 @@ def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optio
         head = (f"{spec.display} on {label} has mean {fmt(spec.mean)}: every weight has the "
                 f"same sign, so units start correlated, and the variance ignores fan-in")
     if fan_in is not None:
-        pre = variance.preactivation_std(spec, fan_in, fan_out)
-        rec = variance.recommended_preactivation_std(fam, fan_in, fan_out or fan_in)
+        pre, sat = _checked(layer, spec, fan_in, fan_out)
+        rec, _ = _checked(layer, variance.family_spec(fam), fan_in, fan_out)
         if pre is None or rec is None or rec == 0:
             return None
         ratio = pre / rec
@@ -123,7 +138,6 @@ def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optio
         if 0.5 <= ratio <= 2:
             trend = "right for this width only"
         consequence = trend
-        sat = variance.saturated_fraction(layer.activation.name, pre)
         if sat is not None and sat > 0.1:
             consequence = (f"{layer.activation.name} saturates ({fmt(sat * 100)}% of units have "
                            f"f' < 0.01)")
