@@ -126,7 +126,8 @@ def moments(name: str, s: float, params: Optional[Dict[str, float]] = None
     f, df = fns
     h = s * _Z
     d = df(h)
-    sat = float(np.sum(_PDF * (np.abs(d) < SATURATION))) if name in ("tanh", "sigmoid") else 0.0
+    # P(|f'| < 0.01) in closed form: an indicator integrates poorly on a grid.
+    sat = variance.saturated_fraction(name, s) or 0.0
     return float(np.sum(_PDF * f(h) ** 2)), float(np.sum(_PDF * d ** 2)), sat
 
 
