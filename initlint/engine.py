@@ -66,6 +66,10 @@ class Options:
     def enabled(self) -> List[str]:
         return rules_mod.resolve_selection(self.select, self.extend_select, self.ignore)
 
+    def explicit(self) -> List[str]:
+        """Enabled codes the user selected by name, prefix or ALL (not merely by default)."""
+        return rules_mod.explicit_codes(self.select, self.extend_select, self.ignore)
+
 
 @dataclass
 class TextResult:
@@ -94,15 +98,15 @@ def wants(data: bytes) -> bool:
     return any(t in data for r in READERS for t in r.triggers)
 
 
-def lint_text(text: str, enabled: Sequence[str], settings: Optional[Dict[str, float]] = None
-              ) -> List[Finding]:
+def lint_text(text: str, enabled: Sequence[str], settings: Optional[Dict[str, float]] = None,
+              explicit: Sequence[str] = ()) -> List[Finding]:
     module = parse(text)
     diagnostics: List[Diagnostic] = []
     for reader in READERS:
         if not any(t.decode() in text for t in reader.triggers):
             continue
         network = reader.read(module, text)
-        diagnostics.extend(rules_mod.run_rules(network, enabled, settings))
+        diagnostics.extend(rules_mod.run_rules(network, enabled, settings, explicit))
     if not diagnostics:
         return []
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -199,7 +203,8 @@ def _overlaps(e: EditOut, taken: List[Tuple[int, int]]) -> bool:
 
 def lint_and_fix(text: str, options: Options) -> TextResult:
     enabled = options.enabled()
-    findings = lint_text(text, enabled, options.settings)
+    explicit = options.explicit()
+    findings = lint_text(text, enabled, options.settings, explicit)
     if options.fix is None:
         return TextResult(findings, text)
     fixed_total = 0
@@ -209,7 +214,7 @@ def lint_and_fix(text: str, options: Options) -> TextResult:
         if n == 0 or new == current:
             break
         try:
-            new_findings = lint_text(new, enabled, options.settings)
+            new_findings = lint_text(new, enabled, options.settings, explicit)
         except ParseError:
             # Never write code that does not parse: keep what we had before this pass.
             break

@@ -48,5 +48,6 @@ def require(module: str):
 def lint(src: str, select=("ALL",)) -> List[Tuple[int, str, str]]:
     from initlint import engine
 
-    findings = engine.lint_text(src, engine.Options(select=list(select)).enabled())
+    opts = engine.Options(select=list(select))
+    findings = engine.lint_text(src, opts.enabled(), None, opts.explicit())
     return [(f.line, f.code, f.message) for f in findings]

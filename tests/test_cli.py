@@ -252,7 +252,8 @@ def test_list_rules():
     rows = {line.split()[0]: line.split() for line in out.splitlines()[1:] if line.strip()}
     assert rows["IL001"][1:5] == ["constant-kernel", "on", "error", "unsafe"]
     assert rows["IL002"][1:5] == ["glorot-with-relu", "on", "warning", "safe"]
-    assert rows["IL102"][1:5] == ["glorot-default-with-relu", "off", "info", "safe"]
+    assert rows["IL102"][1:5] == ["glorot-default-with-relu", "on", "error", "safe"]
+    assert rows["IL103"][1:4] == ["torch-default-with-relu", "on", "error"]
 
 
 def test_version_matches_package_metadata():

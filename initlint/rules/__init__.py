@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence
 
 from ..model import Diagnostic, Edit, Fix, InitRequest, Layer, Network, Weight
 
@@ -17,6 +17,8 @@ from ..model import Diagnostic, Edit, Fix, InitRequest, Layer, Network, Weight
 class Context:
     network: Network
     settings: Dict[str, float] = field(default_factory=dict)
+    #: Codes the user selected by name, prefix or ALL (a rule may report more when asked).
+    explicit: FrozenSet[str] = frozenset()
 
     def render(self, layer: Layer, weight: Weight, req: InitRequest) -> Optional[List[Edit]]:
         if self.network.renderer is None:
@@ -55,6 +57,8 @@ class Rule:
     summary: str
     #: Documentation when it differs from the check's docstring (two codes, one check).
     doc_text: Optional[str] = None
+    #: "layer": check(layer, ctx) per layer; "network": check(network, ctx) once per file.
+    scope: str = "layer"
 
     @property
     def doc(self) -> str:
@@ -65,14 +69,15 @@ REGISTRY: Dict[str, Rule] = {}
 
 
 def rule(code: str, name: str, severity: str, *, default: bool = True,
-         fix: Optional[str] = None, summary: str, doc: Optional[str] = None) -> Callable[[Check], Check]:
+         fix: Optional[str] = None, summary: str, doc: Optional[str] = None,
+         scope: str = "layer") -> Callable[[Check], Check]:
     """Register ``check`` under ``code``. One check may carry several codes (a finding and its
     quieter variant); it runs once when any of them is enabled."""
 
     def register(fn: Check) -> Check:
         if code in REGISTRY:
             raise ValueError(f"duplicate rule code {code}")
-        REGISTRY[code] = Rule(code, name, severity, default, fix, fn, summary, doc)
+        REGISTRY[code] = Rule(code, name, severity, default, fix, fn, summary, doc, scope)
         return fn
 
     return register
@@ -141,23 +146,37 @@ def _load() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import constant_kernel, glorot_relu, unscaled_random  # noqa: F401
+        from . import constant_kernel, default_drift, glorot_relu, unscaled_random  # noqa: F401
+
+
+def explicit_codes(select: Optional[Sequence[str]] = None, extend_select: Sequence[str] = (),
+                   ignore: Sequence[str] = ()) -> List[str]:
+    """Enabled codes that a ``select``/``extend_select`` selector names (ALL included)."""
+    enabled = resolve_selection(select, extend_select, ignore)
+    selectors = list(select or []) + list(extend_select)
+    return [c for c in enabled if any(_matches(s, c) for s in selectors)]
 
 
 def run_rules(network: Network, enabled: Iterable[str],
-              settings: Optional[Dict[str, float]] = None) -> List[Diagnostic]:
+              settings: Optional[Dict[str, float]] = None,
+              explicit: Iterable[str] = ()) -> List[Diagnostic]:
     _load()
-    ctx = Context(network, dict(settings or {}))
+    ctx = Context(network, dict(settings or {}), frozenset(explicit))
     codes = set(enabled)
-    checks: List[Check] = []
+    checks: List[Rule] = []
     for code in sorted(codes):
         r = REGISTRY.get(code)
-        if r is not None and r.check not in checks:
-            checks.append(r.check)
+        if r is not None and all(c.check is not r.check for c in checks):
+            checks.append(r)
     out: List[Diagnostic] = []
+    for r in checks:
+        if r.scope == "network":
+            out.extend(d for d in r.check(network, ctx) if d.code in codes)  # type: ignore[arg-type]
     for layer in network.layers:
-        for check in checks:
-            for d in check(layer, ctx):
+        for r in checks:
+            if r.scope != "layer":
+                continue
+            for d in r.check(layer, ctx):
                 if d.code in codes:
                     d.layer = layer
                     out.append(d)

@@ -1,4 +1,4 @@
-"""IL002 glorot-with-relu and IL102 glorot-default-with-relu."""
+"""IL002 glorot-with-relu."""
 
 from __future__ import annotations
 
@@ -10,37 +10,8 @@ from ..model import Diagnostic, Layer
 from . import Context, rule
 from .common import fmt, layer_label, request_for
 
-_IL102_DOC = """
-    ## What it does
-    Reports a ReLU-family layer that relies on the framework's default Glorot initializer
-    (Keras's `glorot_uniform`) instead of naming one.
-
-    ## Why is this bad?
-    The arithmetic is the same as IL002: each such layer multiplies the signal's std by about
-    0.71 on square layers. As with IL002, layers normalized before their activation and layers
-    inside a residual branch are not reported. This is what roughly nine in ten Keras ReLU layers do, and in shallow
-    models it rarely matters, so the rule is off by default and reports at `info`. Select it
-    (`--extend-select IL102`) to audit a deep model.
-
-    ## Example
-    ```python
-    layers.Dense(64, activation="relu")
-    ```
-
-    Use instead:
-    ```python
-    layers.Dense(64, activation="relu", kernel_initializer="he_uniform")
-    ```
-
-    ## Fix
-    Adds the He initializer of the default's distribution as an explicit argument (safe).
-"""
-
-
 @rule("IL002", "glorot-with-relu", "warning", fix="safe",
       summary="Explicit Glorot/Xavier initializer on a ReLU-family layer")
-@rule("IL102", "glorot-default-with-relu", "info", default=False, fix="safe",
-      summary="ReLU-family layer left at the default Glorot initializer", doc=_IL102_DOC)
 def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     """
     ## What it does
@@ -84,30 +55,29 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
         return  # the scale is renormalized, or added to the signal instead of compounding
     for w in layer.kernels:
         spec = w.init
-        if spec.family != "glorot":
-            continue
+        if spec.family != "glorot" or spec.is_default:
+            continue  # a framework default is IL102's (Keras) or not Glorot at all
         if spec.gain is not None and spec.gain != 1.0:
             continue
         req = request_for(layer, spec, family="he")
         new = ctx.name(layer, req)
-        fi, fo = variance.square_fans(w.fan_in, w.fan_out)
-        g_now = variance.layer_gain(spec, act.name, fi, fo, act.params)
-        g_he = variance.layer_gain(variance.family_spec("he"), act.name, fi, fo, act.params)
-        figures = ""
-        if g_now is not None and g_he is not None:
-            if w.fan_in and w.fan_out and w.fan_in != w.fan_out:
-                figures = (f": signal std x{fmt(g_now)} through this layer (fan-in {w.fan_in}, "
-                           f"fan-out {w.fan_out}); {new} gives x{fmt(g_he)}")
-            else:
-                figures = (f": signal std x{fmt(g_now)} per layer on square layers "
-                           f"(x{fmt(g_now ** 10)} over 10); {new} keeps x{fmt(g_he)}")
-        label = layer_label(layer)
-        if spec.is_default:
-            code, sev = "IL102", "info"
-            msg = f"{label} with {act.name} uses the default {spec.display}{figures}"
-        else:
-            code, sev = "IL002", "warning"
-            msg = f"{spec.display} on {label} with {act.name}{figures}"
+        msg = f"{spec.display} on {layer_label(layer)} with {act.name}" + layer_figures(
+            layer, w, new)
         fix = ctx.fix(layer, w, req, "safe", f"Use {new}")
         node = spec.node if spec.node is not None else layer.node
-        yield Diagnostic(code, sev, msg, node, fix)
+        yield Diagnostic("IL002", "warning", msg, node, fix)
+
+
+def layer_figures(layer: Layer, w, new: str) -> str:
+    """": signal std x0.707 per layer ...; he_uniform keeps x1.0" for one layer's kernel."""
+    act = layer.activation
+    fi, fo = variance.square_fans(w.fan_in, w.fan_out)
+    g_now = variance.layer_gain(w.init, act.name, fi, fo, act.params)
+    g_he = variance.layer_gain(variance.family_spec("he"), act.name, fi, fo, act.params)
+    if g_now is None or g_he is None:
+        return ""
+    if w.fan_in and w.fan_out and w.fan_in != w.fan_out:
+        return (f": signal std x{fmt(g_now)} through this layer (fan-in {w.fan_in}, "
+                f"fan-out {w.fan_out}); {new} gives x{fmt(g_he)}")
+    return (f": signal std x{fmt(g_now)} per layer on square layers "
+            f"(x{fmt(g_now ** 10)} over 10); {new} keeps x{fmt(g_he)}")

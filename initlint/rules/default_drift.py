@@ -1,0 +1,263 @@
+"""IL102 and IL103: ReLU-family layers left at a framework default, judged by depth.
+
+By default the variance checker predicts the drift of each run of consecutive layers (no
+normalization or residual sum between them) and a finding is reported only past a threshold.
+Selected explicitly (``--select IL102``, ``IL1`` or ``ALL``), every such layer is reported at
+``info`` instead.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, List, Optional
+
+from .. import checker, variance
+from ..catalog import activations as A
+from ..model import Diagnostic, Edit, Fix, Layer, Network, Stack
+from . import Context, rule
+from .common import fmt, layer_label, recommended_family, request_for, same_distribution
+from .glorot_relu import layer_figures
+
+#: Default thresholds on a run's drift factor (settings override them). Forward explosion is
+#: far worse than vanishing of the same size; backward-only growth behind tanh/sigmoid trained
+#: fine up to 15x.
+THRESHOLDS = {
+    "drift-explode-warning": 2.0,
+    "drift-explode-error": 10.0,
+    "drift-vanish-info": 4.0,
+    "drift-vanish-warning": 10.0,
+    "drift-vanish-error": 100.0,
+    "drift-backward-growth-warning": 100.0,
+    "saturation-warning": 0.10,
+    "saturation-error": 0.50,
+}
+_RANK = {"info": 0, "warning": 1, "error": 2}
+
+_DOC_TAIL = """
+    ## How it is judged
+    By default the variance checker follows the signal through each run of consecutive layers
+    that initlint can model (fans and activations known, no normalization or residual sum in
+    between, the output layer excluded) and reports the run when its predicted drift passes a
+    threshold:
+
+    - forward explosion: warning at 2x or more, error at 10x (with ReLU-like activations the
+      gradient explodes with it);
+    - vanishing, forward or backward: info at 4x, warning at 10x, error at 100x;
+    - backward-only growth behind tanh or sigmoid: warning at 100x;
+    - saturation (tanh/sigmoid units with f' < 0.01): warning above 10%, error above 50%.
+
+    The drift judged is the initializer's own: the run's drift divided by the drift the
+    recommended initializer gives on the same layers, so that a tapering network's fan ratios
+    do not count against the default. The message quotes both.
+    Selected explicitly (`--select {code}`, a prefix, or `ALL`), the rule instead reports every
+    such layer at `info`, for an audit.
+"""
+
+_IL102_DOC = """
+    ## What it does
+    Reports ReLU-family layers that rely on Keras's default Glorot initializer
+    (`glorot_uniform`) when the variance checker predicts that a run of them loses (or
+    blows up) the signal.
+
+    ## Why is this bad?
+    The arithmetic is IL002's: on square layers each such layer multiplies the signal's std by
+    0.71, forward and backward, so the loss compounds with depth (0.044x over 10 layers). Most
+    Keras ReLU layers use the default, and a shallow stack rarely suffers, which is why the
+    finding depends on the predicted drift of the stack. Layers normalized before their
+    activation and layers inside a residual branch are not judged.
+""" + _DOC_TAIL.replace("{code}", "IL102") + """
+    ## Example
+    ```python
+    layers.Dense(64, activation="relu")  # x 10
+    ```
+
+    Use instead:
+    ```python
+    layers.Dense(64, activation="relu", kernel_initializer="he_uniform")
+    ```
+
+    ## Fix
+    Adds the He initializer of the default's distribution as an explicit argument to every
+    default layer of the run (safe).
+"""
+
+_IL103_DOC = """
+    ## What it does
+    Reports ReLU-family `Linear` and `Conv` layers left at PyTorch's default initializer,
+    `kaiming_uniform_(a=sqrt(5))`, when the variance checker predicts that a run of them loses
+    the signal.
+
+    ## Why is this bad?
+    The default draws U(+-1/sqrt(fan_in)): Var(W) = 1/(3 fan_in), a sixth of He's. Through a
+    ReLU each layer keeps sqrt(1/6) = 0.41x of the signal's std, so 10 layers keep 3.2e-4x. In
+    training runs this did no practical harm at depth 3 to 5 with tuned learning rates, but at
+    depth 10 plain SGD stayed at the constant predictor; Adam still trained.
+""" + _DOC_TAIL.replace("{code}", "IL103") + """
+    ## Example
+    ```python
+    nn.Sequential(*[m for _ in range(10) for m in (nn.Linear(256, 256), nn.ReLU())])
+    ```
+
+    Use instead:
+    ```python
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.kaiming_uniform_(m.weight, nonlinearity="relu")
+    ```
+
+    ## Fix
+    None: the default has no call to rewrite. The message names the init to add.
+"""
+
+
+def default_code(layer: Layer) -> Optional[str]:
+    """IL102 or IL103 when a ReLU-family layer's kernel is the framework's default."""
+    act = layer.activation
+    if not act.known or act.name not in A.RELU_FAMILY:
+        return None
+    if layer.normalized or layer.residual_branch:
+        return None
+    for w in layer.kernels:
+        if w.init.is_default and w.init.family == "glorot" and layer.framework == "keras":
+            return "IL102"
+        if w.init.is_default and w.init.family == "framework_default" and \
+                layer.framework == "torch" and layer.kind in ("dense", "conv", "conv_transpose"):
+            return "IL103"
+    return None
+
+
+@rule("IL102", "glorot-default-with-relu", "error", fix="safe", scope="network",
+      summary="ReLU stack left at Keras's default Glorot, judged by its predicted drift",
+      doc=_IL102_DOC)
+@rule("IL103", "torch-default-with-relu", "error", scope="network",
+      summary="ReLU stack left at PyTorch's default init, judged by its predicted drift",
+      doc=_IL103_DOC)
+def check(network: Network, ctx: Context) -> Iterator[Diagnostic]:
+    for layer in network.layers:
+        code = default_code(layer)
+        if code is not None and code in ctx.explicit:
+            yield _per_layer(layer, code, ctx)
+    for stack in network.stacks:
+        for run in _runs(stack):
+            codes = {default_code(layer) for layer in run} - {None}
+            for code in sorted(codes):
+                if code not in ctx.explicit:
+                    d = _judge(run, code, ctx)
+                    if d is not None:
+                        yield d
+
+
+def _per_layer(layer: Layer, code: str, ctx: Context) -> Diagnostic:
+    w = layer.kernels[-1]
+    req = request_for(layer, w.init, family="he")
+    new = ctx.name(layer, req)
+    init = w.init.display if "default" in w.init.display else f"the default {w.init.display}"
+    msg = (f"{layer_label(layer)} with {layer.activation.name} uses {init}"
+           f"{layer_figures(layer, w, new)}")
+    d = Diagnostic(code, "info", msg, layer.node, ctx.fix(layer, w, req, "safe", f"Use {new}"))
+    d.layer = layer
+    return d
+
+
+def _modelled(layer: Layer) -> Optional[checker.Step]:
+    try:
+        return checker.steps_for(Stack([layer]))[0]
+    except checker.Unsupported:
+        return None
+
+
+def _runs(stack: Stack) -> List[List[Layer]]:
+    """Maximal runs of consecutive hidden layers the checker can model, with no normalization
+    or residual sum inside."""
+    runs: List[List[Layer]] = []
+    cur: List[Layer] = []
+    for layer in stack.layers:
+        ok = (layer.position != "output" and not layer.normalized
+              and not layer.residual_branch and not layer.residual_branch_end
+              and _modelled(layer) is not None)
+        if ok and cur and layer not in cur[-1].next:
+            runs.append(cur)
+            cur = []
+        if ok:
+            cur.append(layer)
+        else:
+            if cur:
+                runs.append(cur)
+            cur = []
+    if cur:
+        runs.append(cur)
+    return [r for r in runs if len(r) >= 2]
+
+
+def _setting(ctx: Context, key: str) -> float:
+    return float(ctx.settings.get(key, THRESHOLDS[key]))
+
+
+def _judge(run: List[Layer], code: str, ctx: Context) -> Optional[Diagnostic]:
+    steps = [_modelled(layer) for layer in run]
+    rec_steps = [checker.Step(s.fan_in, s.fan_out, s.activation, variance.family_spec(
+        recommended_family(layer), same_distribution(s.init)), s.params, s.receptive, s.name,
+        s.kind) for s, layer in zip(steps, run)]
+    try:
+        r = checker.analytic(steps)  # type: ignore[arg-type]
+        rec = checker.analytic(rec_steps)
+    except checker.Unsupported:
+        return None
+    fwd, bwd = r.forward_drift, r.backward_drift
+    # Judge the drift the initializer causes: relative to the recommended one on the same run,
+    # so that fan ratios (a tapering network's gradient) do not count against the default.
+    rel_f = fwd / rec.forward_drift if rec.forward_drift > 0 else fwd
+    rel_b = bwd / rec.backward_drift if rec.backward_drift > 0 else bwd
+    sat = max(s.saturated for s in r.steps)
+    acts = {layer.activation.name for layer in run}
+    severity: Optional[str] = None
+    what = ""
+
+    def worse(sev: str, text: str) -> None:
+        nonlocal severity, what
+        if severity is None or _RANK[sev] > _RANK[severity]:
+            severity, what = sev, text
+
+    kinds = sorted({layer.type_name for layer in run})
+    where = f"over these {len(run)} {'/'.join(kinds)} layers"
+    if rel_f >= _setting(ctx, "drift-explode-error"):
+        worse("error", f"signal std grows to {fmt(fwd)}x {where}")
+    elif rel_f >= _setting(ctx, "drift-explode-warning"):
+        worse("warning", f"signal std grows to {fmt(fwd)}x {where}")
+    vanish = max(1 / rel_f if rel_f > 0 else float("inf"),
+                 1 / rel_b if rel_b > 0 else float("inf"))
+    forward = rel_f <= rel_b * (1 + 1e-6)
+    direction = "signal std" if forward else "gradient std"
+    shrunk = fwd if forward else bwd
+    for level in ("error", "warning", "info"):
+        if vanish >= _setting(ctx, f"drift-vanish-{level}"):
+            worse(level, f"{direction} falls to {fmt(shrunk)}x {where}")
+            break
+    if acts & {"tanh", "sigmoid"} and rel_b >= _setting(ctx, "drift-backward-growth-warning"):
+        worse("warning", f"gradient std grows {fmt(bwd)}x {where}")
+    if sat > _setting(ctx, "saturation-error"):
+        worse("error", f"{fmt(sat * 100)}% of units saturate {where}")
+    elif sat > _setting(ctx, "saturation-warning"):
+        worse("warning", f"{fmt(sat * 100)}% of units saturate {where}")
+    if severity is None:
+        return None
+    defaults = [layer for layer in run if default_code(layer) == code]
+    first = defaults[0]
+    req = request_for(first, first.kernels[-1].init, family="he")
+    new = ctx.name(first, req)
+    display = first.kernels[-1].init.display
+    init = display if "default" in display else f"the default {display}"
+    msg = (f"{what} (forward {fmt(fwd)}x, backward {fmt(bwd)}x) with {init}; {new} keeps it "
+           f"at {fmt(rec.forward_drift)}x forward, {fmt(rec.backward_drift)}x backward")
+    edits: List[Edit] = []
+    for layer in defaults:
+        w = layer.kernels[-1]
+        e = ctx.render(layer, w, request_for(layer, w.init, family="he"))
+        if not e:
+            edits = []
+            break
+        edits.extend(e)
+    fix = Fix("safe", f"Use {new} on {len(defaults)} layers", edits) if edits else None
+    d = Diagnostic(code, severity, msg, first.node, fix)
+    d.layer = first
+    return d
+
