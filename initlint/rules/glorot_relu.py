@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from .. import variance
+from .. import checker, variance
 from ..catalog import activations as A
 from ..model import Diagnostic, Layer
 from . import Context, rule
@@ -72,8 +72,8 @@ def layer_figures(layer: Layer, w, new: str) -> str:
     """": signal std x0.707 per layer ...; he_uniform keeps x1.0" for one layer's kernel."""
     act = layer.activation
     fi, fo = variance.square_fans(w.fan_in, w.fan_out)
-    g_now = variance.layer_gain(w.init, act.name, fi, fo, act.params)
-    g_he = variance.layer_gain(variance.family_spec("he"), act.name, fi, fo, act.params)
+    g_now = _gain(w.init, act, fi, fo)
+    g_he = _gain(variance.family_spec("he"), act, fi, fo)
     if g_now is None or g_he is None:
         return ""
     if w.fan_in and w.fan_out and w.fan_in != w.fan_out:
@@ -81,3 +81,13 @@ def layer_figures(layer: Layer, w, new: str) -> str:
                 f"fan-out {w.fan_out}); {new} gives x{fmt(g_he)}")
     return (f": signal std x{fmt(g_now)} per layer on square layers "
             f"(x{fmt(g_now ** 10)} over 10); {new} keeps x{fmt(g_he)}")
+
+
+def _gain(spec, act, fan_in: int, fan_out: int):
+    """The std factor of one such layer, from the variance checker: the drift over two
+    identical layers (exact for the scale-free ReLU family)."""
+    step = checker.Step(fan_in, fan_out, act.name, spec, dict(act.params))
+    try:
+        return checker.analytic([step, step]).forward_drift
+    except checker.Unsupported:
+        return None
