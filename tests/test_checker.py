@@ -146,3 +146,25 @@ def test_unsupported_stacks_say_why():
         C.analytic([C.Step(8, 8, "unknown", spec("HeNormal"))])
     with pytest.raises(C.Unsupported):
         C.analytic([C.Step(8, 8, "relu", InitSpec("unknown"))])
+
+
+def _scale_keeping_forward(act: str) -> float:
+    lo, hi = 1.0, 6.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        r = C.analytic(stack(InitSpec("scaled", "normal", scale=mid, mode="fan_in"), act, 256, 10))
+        lo, hi = (mid, hi) if r.forward_drift < 1 else (lo, mid)
+    return lo
+
+
+@pytest.mark.parametrize("act, he_fwd, scale", [
+    ("silu", 0.148, 2.43), ("gelu", 0.56, 2.16), ("mish", 0.73, 2.11), ("elu", 1.80, 1.63)])
+def test_il002_explain_figures_beyond_relu(act, he_fwd, scale):
+    """The `--explain IL002` table: He on smooth ReLU-like activations, and the scale that
+    keeps the forward signal."""
+    from initlint import rules
+
+    he = C.analytic(stack(variance.family_spec("he", "normal"), act, 256, 10))
+    assert he.forward_drift == pytest.approx(he_fwd, rel=0.01)
+    assert _scale_keeping_forward(act) == pytest.approx(scale, abs=0.01)
+    assert f"| {act} |" in rules.get("IL002").doc and f"{scale}" in rules.get("IL002").doc
