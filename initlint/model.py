@@ -118,6 +118,9 @@ class Layer:
     #: Set when the layer's output goes through a normalization layer (BatchNorm, LayerNorm,
     #: GroupNorm) before its activation: the normalization removes the kernel's scale.
     normalized: bool = False
+    #: Set when a normalization layer sits anywhere between this layer and the next weight
+    #: layer (before or after the activation): the next layer sees a renormalized signal.
+    normalized_after: bool = False
     #: Layers that consume this layer's output (through pass-through layers only).
     next: List["Layer"] = field(default_factory=list)
     #: The source node of the layer (its constructor call); used for ranges and insertions.
@@ -154,6 +157,37 @@ class Stack:
     layers: List[Layer]
     kind: str = "sequential"  # sequential | functional | module
     node: Any = None
+
+
+def chains(layers: List[Layer], exclude: List[Layer] = ()) -> List[Stack]:
+    """Stacks from ``Layer.next`` links: maximal paths where each layer has one successor and
+    that successor one predecessor (a functional chain or a forward without branching)."""
+    skip = {id(x) for x in exclude}
+    preds: Dict[int, List[Layer]] = {}
+    for layer in layers:
+        for n in layer.next:
+            preds.setdefault(id(n), []).append(layer)
+    out: List[Stack] = []
+    seen: set = set()
+    for layer in layers:
+        if id(layer) in skip or id(layer) in seen:
+            continue
+        p = preds.get(id(layer), [])
+        if len(p) == 1 and len(p[0].next) == 1 and id(p[0]) not in skip:
+            continue  # not the start of a chain
+        chain = [layer]
+        seen.add(id(layer))
+        cur = layer
+        while len(cur.next) == 1:
+            nxt = cur.next[0]
+            if id(nxt) in seen or id(nxt) in skip or len(preds.get(id(nxt), [])) != 1:
+                break
+            chain.append(nxt)
+            seen.add(id(nxt))
+            cur = nxt
+        if len(chain) >= 2:
+            out.append(Stack(chain, "functional", chain[0].node))
+    return out
 
 
 @dataclass

@@ -65,3 +65,16 @@ def test_selected_explicitly_every_layer_at_info():
     assert [(code, msg.split(" with ")[0]) for _, code, msg in found] == [
         ("IL103", "Linear net[0]"), ("IL103", "Linear net[2]")]
 
+
+
+def test_normalization_after_the_activation_also_breaks_the_run():
+    src = torch_mlp(8, act="nn.ReLU(), nn.BatchNorm1d(256)")
+    assert default_findings(src) == []
+
+
+def test_keras_functional_chains_are_stacks():
+    body = "\n".join('x = layers.Dense(64, activation="relu")(x)' for _ in range(8))
+    src = ("import keras\nfrom keras import layers\ninputs = keras.Input((64,))\nx = inputs\n"
+           f"{body}\noutputs = layers.Dense(10)(x)\nmodel = keras.Model(inputs, outputs)\n")
+    ((code, sev, msg),) = default_findings(src)
+    assert (code, sev) == ("IL102", "warning") and "over these 8 Dense layers" in msg

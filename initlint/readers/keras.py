@@ -18,6 +18,7 @@ import libcst as cst
 from ..catalog import keras as K
 from ..model import (
     Activation,
+    chains,
     Edit,
     InitRequest,
     InitSpec,
@@ -657,6 +658,8 @@ class _Visitor(cst.CSTVisitor):
                 if fn.kind == "norm":
                     for p in merged.awaiting:
                         p.normalized = True
+                    for p in merged.producers:
+                        p.normalized_after = True
                 return Tensor(list(merged.producers), list(merged.awaiting), merged.channels)
             if fn.kind in ("reshape", "keep_channels"):
                 ch = merged.channels if fn.kind == "keep_channels" else None
@@ -750,6 +753,8 @@ class _Visitor(cst.CSTVisitor):
             elif layer.render.get("reaches_output"):
                 layer.position = "output"
         net.layers = list(self.layers)
+        in_seq = [x for st in net.stacks for x in st.layers]
+        net.stacks.extend(chains(net.layers, in_seq))
         return net
 
     # --- rendering fixes in the file's idiom ------------------------------------------------

@@ -1564,6 +1564,8 @@ class _Reader:
         if isinstance(t, Tensor):
             for p in t.awaiting:
                 p.normalized = True
+            for p in t.producers:
+                p.normalized_after = True
 
     def consume(self, t: Any) -> None:
         if isinstance(t, Tensor):

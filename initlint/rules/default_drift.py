@@ -35,8 +35,8 @@ _RANK = {"info": 0, "warning": 1, "error": 2}
 _DOC_TAIL = """
     ## How it is judged
     By default the variance checker follows the signal through each run of consecutive layers
-    that initlint can model (fans and activations known, no normalization or residual sum in
-    between, the output layer excluded) and reports the run when its predicted drift passes a
+    that initlint can model (fans and activations known, no normalization before or after an
+    activation and no residual sum in between, the output layer excluded) and reports the run when its predicted drift passes a
     threshold:
 
     - forward explosion: warning at 2x or more, error at 10x (with ReLU-like activations the
@@ -179,6 +179,9 @@ def _runs(stack: Stack) -> List[List[Layer]]:
             cur = []
         if ok:
             cur.append(layer)
+            if layer.normalized_after:  # the next layer sees a renormalized signal
+                runs.append(cur)
+                cur = []
         else:
             if cur:
                 runs.append(cur)
