@@ -36,8 +36,8 @@ _DOC_TAIL = """
     ## How it is judged
     By default the variance checker follows the signal through each run of consecutive layers
     that initlint can model (fans and activations known, no normalization before or after an
-    activation and no residual sum in between, the output layer excluded) and reports the run when its predicted drift passes a
-    threshold:
+    activation and no residual sum in between, the output layer excluded) and reports the run
+    when its predicted drift passes a threshold:
 
     - forward explosion: warning at 2x or more, error at 10x (with ReLU-like activations the
       gradient explodes with it);
