@@ -26,7 +26,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import variance
-from .catalog.activations import ACTIVATIONS
+from .catalog.activations import ACTIVATIONS, second_moments
 from .model import InitSpec, Layer, Stack
 
 # --- activations as NumPy functions (value and derivative) ---------------------------------
@@ -115,10 +115,7 @@ def moments(name: str, s: float, params: Optional[Dict[str, float]] = None
             ) -> Optional[Tuple[float, float, float]]:
     """(E[f(sz)^2], E[f'(sz)^2], P(|f'(sz)| < 0.01)) for z ~ N(0, 1)."""
     if name in _SCALE_FREE:
-        f0 = ACTIVATIONS[name]
-        a = (params or {}).get("slope", f0.slope) if f0.slope is not None else None
-        m2 = (1 + a * a) / 2 if a is not None else f0.m2
-        dm2 = (1 + a * a) / 2 if a is not None else f0.dm2
+        m2, dm2 = second_moments(name, params)  # type: ignore[misc]
         return m2 * s * s, dm2, 0.0
     fns = activation_functions(name, params)
     if fns is None:
@@ -277,7 +274,7 @@ def monte_carlo(steps: Sequence[Step], batch: int = 1024, seed: int = 0) -> Resu
     g = rng.standard_normal(x.shape)
     out: List[StepResult] = [None] * len(steps)  # type: ignore[list-item]
     for i in range(len(steps) - 1, -1, -1):
-        f, df = activation_functions(steps[i].activation, steps[i].params)  # type: ignore[misc]
+        _, df = activation_functions(steps[i].activation, steps[i].params)  # type: ignore[misc]
         d = df(hs[i])
         delta = g * d
         sat = float(np.mean(np.abs(d) < SATURATION)) if steps[i].activation in (

@@ -34,8 +34,8 @@ from ..catalog import torch as T
 from .. import variance
 from ..model import Activation, Edit, InitRequest, InitSpec, Layer, Network, Stack, Weight
 from ..naming import name_tokens
-from .pyutil import (BINOPS, ImportTable, call_arguments, default_quote, dotted_name, is_num,
-                     literal_string)
+from .pyutil import (BINOPS, UNKNOWN, ImportTable, call_arguments, default_quote, dotted_name,
+                     is_num, literal_string)
 
 _MAX_DEPTH = 6
 _RNN_SUFFIX = re.compile(r"_l\d+(_reverse)?$")
@@ -1119,13 +1119,7 @@ class _Reader:
                           "requires_grad_", "share_memory"):
                 self.arguments(node, env)
                 return True, base
-            if isinstance(base, Inst) and method == "register_parameter":
-                args, _ = self.arguments(node, env)
-                if len(args) >= 2 and isinstance(args[0], Const) and isinstance(args[0].value, str):
-                    base.attrs[args[0].value] = args[1]
-                    self.name_value(args[0].value, args[1], top=False)
-                return True, None
-            if isinstance(base, Inst) and method == "add_module":
+            if isinstance(base, Inst) and method in ("register_parameter", "add_module"):
                 args, _ = self.arguments(node, env)
                 if len(args) >= 2 and isinstance(args[0], Const) and isinstance(args[0].value, str):
                     base.attrs[args[0].value] = args[1]
@@ -1150,8 +1144,6 @@ class _Reader:
                 elif method == "insert" and len(args) >= 2:
                     base.items.append(args[1])
                 return True, None
-            if isinstance(base, Inst) and method in base.cls.methods and method not in base.attrs:
-                return False, None
             return False, None
         if isinstance(base, (Param, Draw)) or _is_raw(base):
             if method in T.TENSOR_INIT_METHODS:
@@ -1210,8 +1202,6 @@ class _Reader:
                 return True, base
             self.consume(base)
             return True, Tensor()
-        if isinstance(base, Seq) or base is None:
-            return False, None
         return False, None
 
     # --- modules ----------------------------------------------------------------------------
@@ -1756,7 +1746,7 @@ class _Reader:
             if k not in vals:
                 return default
             v = vals[k]
-            return v.value if isinstance(v, Const) else _UNK
+            return v.value if isinstance(v, Const) else UNKNOWN
 
         if fn in ("uniform_",):
             a, b = get("a", 0.0), get("b", 1.0)
@@ -1783,7 +1773,7 @@ class _Reader:
         if fn in ("constant_", "ones_", "zeros_"):
             v = {"ones_": 1.0, "zeros_": 0.0}.get(fn)
             if v is None:
-                c = get("val", _UNK)
+                c = get("val", UNKNOWN)
                 if not is_num(c):
                     return InitSpec("unknown")
                 v = float(c)
@@ -2107,8 +2097,8 @@ class _Reader:
         shared = self.init_targets.get(id(spec.node), []) if spec.node is not None else []
         if any(t.activation.name != layer.activation.name for t in shared):
             return None  # one call sets layers that need different initializers
-        if spec.written == "function_call" and spec.render.get("fn") in T.INIT_FUNCTIONS or (
-                spec.written == "function_call" and spec.render.get("fn") in T.DEPRECATED_INIT):
+        # nn_init stores the underscore name, also for the deprecated spellings.
+        if spec.written == "function_call" and spec.render.get("fn") in T.INIT_FUNCTIONS:
             return self._render_init_call(spec, req, layer)
         if spec.written == "method_call":
             return self._render_method(spec, req, layer)
@@ -2258,7 +2248,6 @@ class _Reader:
 
 # --- helpers -------------------------------------------------------------------------------
 
-_UNK = object()
 
 #: Parameter names that mean learned tokens, queries, tables or states, not weight matrices.
 _NOT_WEIGHTS = frozenset({
