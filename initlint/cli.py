@@ -12,7 +12,7 @@ from typing import List, Optional, Sequence
 
 import click
 
-from . import __version__, engine, files, report
+from . import __version__, config, engine, files, report
 from . import rules as rules_mod
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -43,6 +43,7 @@ def _error(msg: str) -> None:
 @click.option("--fix", is_flag=True, help="Apply safe fixes (add --unsafe-fixes for all).")
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply (with --fix/--diff) or offer unsafe fixes.")
 @click.option("--diff", is_flag=True, help="Print the diff --fix would write; write nothing.")
+@click.option("--show-fixes", is_flag=True, help="Show each fix as a small diff (text format).")
 @click.option("--select", multiple=True, metavar="CODES",
               help="Comma-separated codes or prefixes to enable (replaces the defaults); ALL for all.")
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Codes to enable in addition.")
@@ -50,8 +51,24 @@ def _error(msg: str) -> None:
 @click.option("--exclude", multiple=True, metavar="GLOBS",
               help="Comma-separated globs to skip (replaces the default excludes).")
 @click.option("--extend-exclude", multiple=True, metavar="GLOBS", help="Globs to skip in addition.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
+@click.option("--force-exclude", is_flag=True,
+              help="Apply the excludes to files named on the command line too (for pre-commit).")
+@click.option("--respect-gitignore/--no-respect-gitignore", default=None,
+              help="Skip files that .gitignore, .git/info/exclude and .ignore exclude "
+                   "(default: on).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Use this config file for every path (pyproject.toml or initlint.toml).")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--show-settings", is_flag=True, help="Print the resolved settings for a file and exit.")
+@click.option("--format", "--output-format", "fmt", type=click.Choice(list(report.FORMATS)),
+              default="text", show_default=True, envvar="INITLINT_OUTPUT_FORMAT",
+              help="Output format.")
+@click.option("-o", "--output-file", type=click.Path(dir_okay=False, writable=True),
+              metavar="FILE", help="Write the report to FILE instead of standard output.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option("--add-noqa", is_flag=True,
+              help="Add `# noqa: CODE` to every line with a finding (to adopt initlint today).")
+@click.option("--ignore-noqa", is_flag=True, help="Report findings even where `# noqa` says not to.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: all cores).")
@@ -59,11 +76,14 @@ def _error(msg: str) -> None:
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
 @click.version_option(__version__, "--version", prog_name="initlint")
-def cli(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, exclude, extend_exclude,
-        fmt, exit_zero, jobs, stdin_filename, explain, list_rules) -> None:
+def cli(paths, fix, unsafe_fixes, diff, show_fixes, select, extend_select, ignore, exclude,
+        extend_exclude, force_exclude, respect_gitignore, config_path, isolated, show_settings,
+        fmt, output_file, statistics, add_noqa, ignore_noqa, exit_zero, jobs, stdin_filename,
+        explain, list_rules) -> None:
     """Lint weight-initializer choices in Keras and PyTorch code.
 
-    PATHS are files or directories (default: the current directory); '-' reads standard input.
+    PATHS are files, directories or notebooks (default: the current directory); '-' reads
+    standard input.
     """
     color = _color()
     if list_rules:
@@ -71,60 +91,109 @@ def cli(paths, fix, unsafe_fixes, diff, select, extend_select, ignore, exclude, 
         sys.exit(EXIT_CLEAN)
     if explain:
         sys.exit(_explain(explain, color))
+    if add_noqa and (fix or diff):
+        _error("--add-noqa cannot be combined with --fix or --diff")
+        sys.exit(EXIT_ERROR)
 
+    overrides = config.Overrides(
+        selection=config.Selection(select=_split(select) or None,
+                                   extend_select=_split(extend_select), ignore=_split(ignore)),
+        exclude=_split_globs(exclude) or None,
+        extend_exclude=_split_globs(extend_exclude),
+        respect_gitignore=respect_gitignore,
+        cwd=os.getcwd(),
+    )
     try:
-        options = engine.Options(
-            select=_split(select) or None,
-            extend_select=_split(extend_select),
-            ignore=_split(ignore),
-        )
-        options.enabled()
-    except rules_mod.SelectionError as e:
+        rules_mod.validate_selectors(overrides.selection.select or [])
+        rules_mod.validate_selectors(overrides.selection.extend_select)
+        rules_mod.validate_selectors(overrides.selection.ignore)
+        resolver = config.Resolver(overrides, config_path, isolated)
+    except (rules_mod.SelectionError, config.ConfigError) as e:
         _error(str(e))
         sys.exit(EXIT_ERROR)
     level = "unsafe" if unsafe_fixes else "safe"
-    if fix or diff:
-        options.fix = level
+    options = engine.Options(fix=level if (fix or diff) else None,
+                             respect_noqa=not ignore_noqa, add_noqa=add_noqa)
+    out_opts = _Output(fmt, color, output_file, statistics, show_fixes)
 
     paths = list(paths) or ["."]
+    if show_settings:
+        sys.exit(_show_settings(resolver, stdin_filename if paths == ["-"] else paths[0]))
     if "-" in paths:
         if len(paths) > 1:
             _error("'-' (standard input) cannot be combined with other paths")
             sys.exit(EXIT_ERROR)
-        sys.exit(_stdin(stdin_filename or "-", options, fmt, color, fix, diff, exit_zero,
-                        level))
+        sys.exit(_stdin(stdin_filename or "-", resolver, options, out_opts, fix, diff,
+                        exit_zero, level))
 
     missing = [p for p in paths if not os.path.exists(p)]
     for p in missing:
         _error(f"{p}: no such file or directory")
     present = [p for p in paths if os.path.exists(p)]
     try:
-        found = files.discover(present,
-                               _split_globs(exclude) or files.DEFAULT_EXCLUDE,
-                               _split_globs(extend_exclude))
+        found = files.collect(present, resolver, force_exclude)
     except files.MissingPath as e:  # raced with deletion
         _error(f"{e}: no such file or directory")
         sys.exit(EXIT_ERROR)
+    except config.ConfigError as e:
+        _error(str(e))
+        sys.exit(EXIT_ERROR)
     n_jobs = jobs or os.cpu_count() or 1
-    results = list(files.lint_paths(found, options, write=fix and not diff, want_diff=diff,
-                                    jobs=n_jobs))
-    sys.exit(_finish(results, fmt, color, options, fix, diff, exit_zero, level,
+    results = list(files.lint_paths(found, options, write=(fix or add_noqa) and not diff,
+                                    want_diff=diff, jobs=n_jobs))
+    if add_noqa:
+        sys.exit(_added(results, missing=bool(missing)))
+    sys.exit(_finish(results, out_opts, options, fix, diff, exit_zero, level,
                      missing=bool(missing), n_files=len(found)))
+
+
+class _Output:
+    def __init__(self, fmt: str, color: Optional[bool], path: Optional[str], statistics: bool,
+                 show_fixes: bool) -> None:
+        self.fmt = fmt
+        self.color = False if path else color
+        self.path = path
+        self.statistics = statistics
+        self.show_fixes = show_fixes
+
+
+def _show_settings(resolver: config.Resolver, path: Optional[str]) -> int:
+    if not path or path == "-":
+        _error("--show-settings needs a file (or --stdin-filename)")
+        return EXIT_ERROR
+    try:
+        resolved = resolver.for_path(path)
+    except config.ConfigError as e:
+        _error(str(e))
+        return EXIT_ERROR
+    sys.stdout.write(config.show(resolved, path))
+    return EXIT_CLEAN
+
+
+def _added(results: List[files.FileResult], missing: bool) -> int:
+    errors = [r for r in results if r.error]
+    for r in errors:
+        _error(f"{r.path}: {r.error}")
+    n = sum(r.noqa_added for r in results)
+    click.echo(f"Added {n} noqa directive{'s' if n != 1 else ''}.", err=True)
+    if missing or any(r.internal for r in errors):
+        return EXIT_ERROR
+    return EXIT_FINDINGS if errors else EXIT_CLEAN
 
 
 def _split_globs(values: Sequence[str]) -> List[str]:
     return [s.strip() for v in values for s in v.split(",") if s.strip()]
 
 
-def _finish(results: List[files.FileResult], fmt: str, color: Optional[bool],
-            options: engine.Options, fix: bool, diff: bool, exit_zero: bool, level: str,
-            missing: bool, n_files: int, out=None) -> int:
-    out = out or sys.stdout
+def _finish(results: List[files.FileResult], o: _Output, options: engine.Options, fix: bool,
+            diff: bool, exit_zero: bool, level: str, missing: bool, n_files: int,
+            out=None) -> int:
     errors = [r for r in results if r.error]
     for r in errors:
         _error(f"{r.path}: {r.error}")
     linted = [r for r in results if not r.error]
     if diff:
+        out = out or sys.stdout
         for r in linted:
             if r.diff:
                 out.write(r.diff)
@@ -132,15 +201,37 @@ def _finish(results: List[files.FileResult], fmt: str, color: Optional[bool],
         click.echo(f"Would fix {sum(r.fixed for r in linted)} finding(s) in {changed} file(s).",
                    err=True)
         return _exit_code(errors, linted, missing, bool(changed), exit_zero)
-    if fmt == "json":
-        report.write_json(linted, out)
-    else:
-        if n_files == 0 and not missing:
-            click.echo("initlint: warning: no Python files found", err=True)
-        report.write_text(linted, out, color=color, fix_level=options.fix or
-                          ("unsafe" if level == "unsafe" else None), fixing=fix)
+    if n_files == 0 and not missing and o.fmt in ("text", "concise"):
+        click.echo("initlint: warning: no Python files found", err=True)
+    try:
+        if o.path:
+            with open(o.path, "w", encoding="utf-8", newline="\n") as fh:
+                _write(linted, o, options, fix, level, fh)
+        else:
+            _write(linted, o, options, fix, level, out or sys.stdout)
+    except OSError as e:
+        _error(f"{o.path}: cannot write the report: {e.strerror or e}")
+        return EXIT_ERROR
     has_findings = any(r.findings for r in linted)
     return _exit_code(errors, linted, missing, has_findings or bool(errors), exit_zero)
+
+
+def _write(linted: List[files.FileResult], o: _Output, options: engine.Options, fix: bool,
+           level: str, out) -> None:
+    fix_level = options.fix or ("unsafe" if level == "unsafe" else None)
+    if o.statistics:
+        report.write_statistics(linted, out, o.fmt, fix_level)
+    elif o.fmt == "json":
+        report.write_json(linted, out)
+    elif o.fmt == "github":
+        report.write_github(linted, out)
+    elif o.fmt == "sarif":
+        report.write_sarif(linted, out, rules_mod.all_rules())
+    elif o.fmt == "gitlab":
+        report.write_gitlab(linted, out)
+    else:
+        report.write_text(linted, out, color=o.color, fix_level=fix_level, fixing=fix,
+                          concise=o.fmt == "concise", show_fixes=o.show_fixes)
 
 
 def _exit_code(errors: List[files.FileResult], linted: List[files.FileResult], missing: bool,
@@ -150,18 +241,24 @@ def _exit_code(errors: List[files.FileResult], linted: List[files.FileResult], m
     return EXIT_FINDINGS if reported and not exit_zero else EXIT_CLEAN
 
 
-def _stdin(name: str, options: engine.Options, fmt: str, color: Optional[bool], fix: bool,
-           diff: bool, exit_zero: bool, level: str) -> int:
+def _stdin(name: str, resolver: config.Resolver, options: engine.Options, o: _Output,
+           fix: bool, diff: bool, exit_zero: bool, level: str) -> int:
     data = sys.stdin.buffer.read()
-    res = files.lint_bytes(name, data, options, want_diff=diff)
-    if fix and not diff:
+    try:
+        target = files.Target(name, resolver.for_path(name if name != "-" else "."))
+    except config.ConfigError as e:
+        _error(str(e))
+        return EXIT_ERROR
+    res = files.lint_bytes(name, data, files.options_for(target, options), want_diff=diff)
+    if (fix or options.add_noqa) and not diff:
         # Like ruff: the fixed source goes to stdout, the report to stderr.
         sys.stdout.buffer.write(res.new_data if res.new_data is not None else data)
         sys.stdout.flush()
-        return _finish([res], fmt, color, options, fix, diff, exit_zero, level, missing=False,
+        if options.add_noqa:
+            return _added([res], missing=False)
+        return _finish([res], o, options, fix, diff, exit_zero, level, missing=False,
                        n_files=1, out=sys.stderr)
-    return _finish([res], fmt, color, options, fix, diff, exit_zero, level, missing=False,
-                   n_files=1)
+    return _finish([res], o, options, fix, diff, exit_zero, level, missing=False, n_files=1)
 
 
 def _explain(code: str, color: Optional[bool]) -> int:

@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from . import noqa
 from . import rules as rules_mod
 from .model import Diagnostic
 from .readers import READERS
@@ -49,6 +50,8 @@ class Finding:
     end_line: int
     end_column: int  # 1-based, exclusive
     fix: Optional[FixOut] = None
+    #: In a notebook: the 1-based cell number; lines are then lines of that cell.
+    cell: Optional[int] = None
 
     def sort_key(self) -> Tuple[int, int, str]:
         return (self.line, self.column, self.code)
@@ -62,12 +65,23 @@ class Options:
     settings: Dict[str, float] = field(default_factory=dict)
     #: None (report only), "safe" or "unsafe" (apply fixes up to that applicability)
     fix: Optional[str] = None
+    #: Already resolved (from a config and the command line); then the selectors are unused.
+    enabled_codes: Optional[List[str]] = None
+    explicit_codes: Optional[List[str]] = None
+    #: Honour ``# noqa`` and ``# initlint: noqa`` (``--ignore-noqa`` turns this off).
+    respect_noqa: bool = True
+    #: ``--add-noqa``: add a directive for every finding instead of fixing.
+    add_noqa: bool = False
 
     def enabled(self) -> List[str]:
+        if self.enabled_codes is not None:
+            return list(self.enabled_codes)
         return rules_mod.resolve_selection(self.select, self.extend_select, self.ignore)
 
     def explicit(self) -> List[str]:
         """Enabled codes the user selected by name, prefix or ALL (not merely by default)."""
+        if self.explicit_codes is not None:
+            return list(self.explicit_codes)
         return rules_mod.explicit_codes(self.select, self.extend_select, self.ignore)
 
 
@@ -76,6 +90,7 @@ class TextResult:
     findings: List[Finding]
     text: str  # the text after fixes (the input when nothing was fixed)
     fixed: int = 0  # findings fixed
+    noqa_added: int = 0  # directives added by --add-noqa
 
 
 class ParseError(Exception):
@@ -201,10 +216,76 @@ def _overlaps(e: EditOut, taken: List[Tuple[int, int]]) -> bool:
     return False
 
 
+UNUSED_NOQA = "IL900"
+
+
+def lint_source(text: str, enabled: Sequence[str], settings: Optional[Dict[str, float]] = None,
+                explicit: Sequence[str] = (), respect_noqa: bool = True) -> List[Finding]:
+    """:func:`lint_text`, then suppression comments and IL900 (unused suppressions)."""
+    findings = lint_text(text, enabled, settings, explicit)
+    want_unused = UNUSED_NOQA in enabled
+    if not respect_noqa or not noqa.might_have(text) or not (findings or want_unused):
+        return findings
+    directives = noqa.scan(text)
+    findings = noqa.suppress(findings, directives)
+    if want_unused and directives.file_codes != set():
+        known = {r.code for r in rules_mod.all_rules()}
+        findings.extend(_unused_noqa(text, directives, enabled, known))
+        findings.sort(key=Finding.sort_key)
+    return findings
+
+
+def _unused_noqa(text: str, directives: noqa.Directives, enabled: Sequence[str],
+                 known: set) -> List[Finding]:
+    rule = rules_mod.get(UNUSED_NOQA)
+    assert rule is not None
+    index = LineIndex(text)
+    out = []
+    for d, bad, why in noqa.unused(directives, enabled, known):
+        if directives.file_codes and all(c in directives.file_codes for c, _, _ in bad):
+            continue
+        start, end, content = noqa.removal(text, d, bad)
+        sl, sc = index.position(d.start)
+        el, ec = index.position(d.end)
+        es_l, es_c = index.position(start)
+        ee_l, ee_c = index.position(end)
+        edit = EditOut(start, end, content, es_l, es_c + 1, ee_l, ee_c + 1)
+        what = "directive" if len(bad) == len(d.codes or []) else "codes"
+        fix = FixOut("safe", f"Remove the unused noqa {what}", [edit])
+        out.append(Finding(UNUSED_NOQA, rule.name, rule.severity,
+                           f"Unused `noqa` directive ({why})", sl, sc + 1, el, ec + 1, fix))
+    return out
+
+
+def add_noqa(text: str, findings: Sequence[Finding]) -> Tuple[str, int]:
+    """``--add-noqa``: the text with a ``# noqa: CODE`` on every line that has a finding."""
+    if not findings:
+        return text, 0
+    directives = noqa.scan(text)
+    edits = noqa.add_edits(text, findings, directives)
+    out = text
+    for start, end, content in sorted(edits, reverse=True):
+        out = out[:start] + content + out[end:]
+    return out, len(edits)
+
+
 def lint_and_fix(text: str, options: Options) -> TextResult:
     enabled = options.enabled()
     explicit = options.explicit()
-    findings = lint_text(text, enabled, options.settings, explicit)
+
+    def lint(t: str) -> List[Finding]:
+        return lint_source(t, enabled, options.settings, explicit, options.respect_noqa)
+
+    findings = lint(text)
+    if options.add_noqa:
+        new, n = add_noqa(text, findings)
+        if n:
+            try:
+                parse(new)
+            except ParseError:
+                return TextResult(findings, text)
+            return TextResult(lint(new), new, noqa_added=n)
+        return TextResult(findings, text)
     if options.fix is None:
         return TextResult(findings, text)
     fixed_total = 0
@@ -214,7 +295,7 @@ def lint_and_fix(text: str, options: Options) -> TextResult:
         if n == 0 or new == current:
             break
         try:
-            new_findings = lint_text(new, enabled, options.settings, explicit)
+            new_findings = lint(new)
         except ParseError:
             # Never write code that does not parse: keep what we had before this pass.
             break

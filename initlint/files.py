@@ -5,75 +5,197 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-from . import engine
+import pathspec
+
+from . import engine, notebook
 from .source import SourceError, atomic_write, decode, encode
 
-#: Directories never descended into (ruff's defaults, plus the usual caches).
-DEFAULT_EXCLUDE = (
-    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache",
-    ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox",
-    ".venv", ".vscode", "__pypackages__", "__pycache__", "_build", "buck-out", "build", "dist",
-    "node_modules", "site-packages", "venv", ".initlint_cache",
-)
+from .config import DEFAULT_EXCLUDE, Overrides, Resolved, Resolver
 
-PY_SUFFIXES = (".py", ".pyi")
+PY_SUFFIXES = (".py", ".pyi", ".ipynb")
 
 
 class MissingPath(Exception):
     pass
 
 
-def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
-    for p in patterns:
-        if fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(rel, p):
+class _Matcher:
+    """Exclude globs compiled once per resolved config: a pattern without '/' matches a base
+    name anywhere; one with '/' matches the path relative to the pattern's config (or, for
+    the command line's, the working directory), and everything under it."""
+
+    def __init__(self, patterns: Sequence[Tuple[str, str]]) -> None:
+        names: List[str] = []
+        by_base: Dict[str, List[str]] = {}
+        for pat, base in patterns:
+            pat = pat.replace(os.sep, "/").rstrip("/")
+            if pat.startswith("./"):
+                pat = pat[2:]
+            if "/" not in pat:
+                names.append(fnmatch.translate(pat))
+            by_base.setdefault(os.path.abspath(base), []).append(pat)
+        self.names = re.compile("|".join(names)) if names else None
+        self.paths = [(base, re.compile("|".join(
+            fnmatch.translate(p) + "|" + fnmatch.translate(p + "/*") for p in pats)))
+            for base, pats in by_base.items()]
+
+    def __call__(self, path: str) -> bool:
+        name = os.path.basename(path)
+        if self.names is not None and self.names.match(name):
             return True
-        if fnmatch.fnmatchcase(rel, p.rstrip("/") + "/*"):
-            return True
-    return False
+        for base, rx in self.paths:
+            rel = os.path.relpath(path, base).replace(os.sep, "/")
+            if rel.startswith("../"):
+                continue
+            if rx.match(rel):
+                return True
+        return False
 
 
-def discover(paths: Sequence[str], exclude: Sequence[str] = DEFAULT_EXCLUDE,
-             extend_exclude: Sequence[str] = ()) -> List[str]:
-    """Python files under ``paths``. Files named explicitly are always included."""
-    patterns = list(exclude) + list(extend_exclude)
-    out: List[str] = []
+class GitIgnore:
+    """``.gitignore`` (inside a git work tree), ``.git/info/exclude`` and ``.ignore`` files,
+    matched with pathspec's implementation of git's rules: the deepest file with a matching
+    pattern decides, and its last matching pattern wins."""
+
+    def __init__(self) -> None:
+        self._specs: Dict[str, List[Tuple[str, "pathspec.GitIgnoreSpec"]]] = {}
+        self._in_git: Dict[str, bool] = {}
+
+    def _spec(self, path: str) -> Optional["pathspec.GitIgnoreSpec"]:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return None
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+
+    def in_git(self, d: str) -> bool:
+        if d not in self._in_git:
+            parent = os.path.dirname(d)
+            self._in_git[d] = os.path.exists(os.path.join(d, ".git")) or (
+                parent != d and self.in_git(parent))
+        return self._in_git[d]
+
+    def specs(self, d: str) -> List[Tuple[str, "pathspec.GitIgnoreSpec"]]:
+        if d in self._specs:
+            return self._specs[d]
+        parent = os.path.dirname(d)
+        is_root = os.path.exists(os.path.join(d, ".git"))
+        out = [] if is_root or parent == d else list(self.specs(parent))
+        names = [".ignore"]
+        if self.in_git(d):
+            names.insert(0, ".gitignore")
+        if is_root:
+            names.insert(0, os.path.join(".git", "info", "exclude"))
+        for name in names:
+            full = os.path.join(d, name)
+            if os.path.isfile(full):
+                spec = self._spec(full)
+                if spec is not None:
+                    out.append((d, spec))
+        self._specs[d] = out
+        return out
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        path = os.path.abspath(path)
+        for base, spec in reversed(self.specs(os.path.dirname(path))):
+            rel = os.path.relpath(path, base).replace(os.sep, "/") + ("/" if is_dir else "")
+            r = spec.check_file(rel)
+            if r.include is not None:
+                return bool(r.include)
+        return False
+
+
+@dataclass
+class Target:
+    path: str
+    resolved: Resolved
+
+
+def collect(paths: Sequence[str], resolver: Resolver, force_exclude: bool = False
+            ) -> List[Target]:
+    """The files to lint under ``paths``, each with the settings of its closest config.
+    Files named on the command line are always linted unless ``force_exclude`` is set."""
+    gitignore = GitIgnore()
+    matchers: Dict[int, _Matcher] = {}
+
+    def matcher(res: Resolved) -> _Matcher:
+        m = matchers.get(id(res))
+        if m is None:
+            m = matchers[id(res)] = _Matcher(res.exclude)
+        return m
+
+    def skip(path: str, res: Resolved, is_dir: bool) -> bool:
+        return matcher(res)(os.path.abspath(path)) or (
+            res.respect_gitignore and gitignore.ignored(path, is_dir))
+
+    out: List[Target] = []
+    seen = set()
+
+    def add(path: str, res: Resolved) -> None:
+        key = os.path.normpath(os.path.abspath(path))
+        if key not in seen:
+            seen.add(key)
+            out.append(Target(os.path.normpath(path), res))
+
     for p in paths:
         if not os.path.exists(p):
             raise MissingPath(p)
         if os.path.isfile(p):
-            out.append(p)
+            res = resolver.for_path(p)
+            if force_exclude and (skip(p, res, False) or _ancestor_excluded(p, res, matcher)):
+                continue
+            add(p, res)
             continue
-        for root, dirs, files in os.walk(p):
-            rel_root = os.path.relpath(root, p)
+        if force_exclude and _ancestor_excluded(os.path.join(p, "x"), resolver.for_path(p),
+                                                 matcher):
+            continue
+        for root, dirs, names in os.walk(p):
+            res = resolver.for_path(root)
             keep = []
             for d in sorted(dirs):
-                rel = os.path.normpath(os.path.join(rel_root, d))
                 full = os.path.join(root, d)
-                if _excluded(rel, d, patterns):
+                sub = resolver.for_path(full)
+                if skip(full, sub, True):
                     continue
                 if os.path.exists(os.path.join(full, "pyvenv.cfg")):  # a virtualenv
                     continue
                 keep.append(d)
             dirs[:] = keep
-            for f in sorted(files):
+            for f in sorted(names):
                 if not f.endswith(PY_SUFFIXES):
                     continue
-                rel = os.path.normpath(os.path.join(rel_root, f))
-                if _excluded(rel, f, patterns):
+                full = os.path.join(root, f)
+                if skip(full, res, False):
                     continue
-                out.append(os.path.normpath(os.path.join(root, f)))
-    seen = set()
-    uniq = []
-    for f in out:
-        key = os.path.normpath(f)
-        if key not in seen:
-            seen.add(key)
-            uniq.append(f)
-    return uniq
+                add(full, res)
+    return out
+
+
+def _ancestor_excluded(path: str, res: Resolved, matcher) -> bool:
+    """Is a directory between the project root (the config's directory, or the working
+    directory) and ``path`` excluded? Directories above the project never are."""
+    m = matcher(res)
+    top = os.path.abspath(res.config.root if res.config.path else os.getcwd())
+    d = os.path.dirname(os.path.abspath(path))
+    while d.startswith(top + os.sep):
+        if m(d):
+            return True
+        d = os.path.dirname(d)
+    return False
+
+
+def discover(paths: Sequence[str], exclude: Sequence[str] = DEFAULT_EXCLUDE,
+             extend_exclude: Sequence[str] = ()) -> List[str]:
+    """Python files and notebooks under ``paths``, without reading any config."""
+    resolver = Resolver(Overrides(exclude=list(exclude), extend_exclude=list(extend_exclude),
+                                  cwd=os.getcwd()), isolated=True)
+    return [t.path for t in collect(paths, resolver)]
 
 
 @dataclass
@@ -85,17 +207,42 @@ class FileResult:
     internal: bool = False
     skipped: bool = False  # prefiltered: cannot contain a model
     fixed: int = 0
+    noqa_added: int = 0
     diff: Optional[str] = None
     #: The fixed bytes, when fixing in memory (stdin) or the file changed.
     new_data: Optional[bytes] = None
+    notebook: bool = False
+    #: The source lines the findings and their fixes touch, for excerpts:
+    #: (cell or None, 1-based line) -> the line's text without its newline.
+    lines: Dict[Tuple[Optional[int], int], str] = field(default_factory=dict)
+
+
+def options_for(target: Target, base: engine.Options) -> engine.Options:
+    """The engine options for one file: its config's selection minus its per-file-ignores."""
+    enabled, explicit, _ = target.resolved.for_file(target.path)
+    return engine.Options(settings=dict(target.resolved.settings), fix=base.fix,
+                          enabled_codes=enabled, explicit_codes=explicit,
+                          respect_noqa=base.respect_noqa, add_noqa=base.add_noqa)
+
+
+def _wanted(data: bytes, options: engine.Options) -> bool:
+    if engine.wants(data):
+        return True
+    # IL900 judges suppressions wherever they are.
+    return engine.UNUSED_NOQA in options.enabled() and _OWN_NOQA.search(data) is not None
+
+
+_OWN_NOQA = re.compile(rb"noqa:[^\n]*IL[0-9]", re.IGNORECASE)
 
 
 def lint_bytes(path: str, data: bytes, options: engine.Options, want_diff: bool = False
                ) -> FileResult:
-    res = FileResult(path)
-    if not engine.wants(data):
+    res = FileResult(path, notebook=notebook.is_notebook(path))
+    if not _wanted(data, options):
         res.skipped = True
         return res
+    if res.notebook:
+        return _lint_notebook(res, data, options, want_diff)
     try:
         decoded = decode(data)
         out = engine.lint_and_fix(decoded.text, options)
@@ -104,11 +251,101 @@ def lint_bytes(path: str, data: bytes, options: engine.Options, want_diff: bool 
         return res
     res.findings = out.findings
     res.fixed = out.fixed
+    res.noqa_added = out.noqa_added
+    res.lines = _excerpt(out.text, out.findings)
     if out.text != decoded.text:
         res.new_data = encode(out.text, decoded)
         if want_diff:
             res.diff = unified_diff(path, decoded.text, out.text)
     return res
+
+
+def _touched(findings: Sequence[engine.Finding]) -> List[int]:
+    lines = set()
+    for f in findings:
+        lines.update(range(f.line, min(f.end_line, f.line + 8) + 1))
+        if f.fix is not None:
+            for e in f.fix.edits:
+                lines.update(range(e.line, e.end_line + 1))
+    return sorted(lines)
+
+
+def _excerpt(text: str, findings: Sequence[engine.Finding]
+             ) -> Dict[Tuple[Optional[int], int], str]:
+    if not findings:
+        return {}
+    all_lines = text.splitlines()
+    return {(None, n): all_lines[n - 1] for n in _touched(findings) if n <= len(all_lines)}
+
+
+def _lint_notebook(res: FileResult, data: bytes, options: engine.Options,
+                   want_diff: bool) -> FileResult:
+    try:
+        nb = notebook.load(data)
+    except SourceError as e:
+        res.error = str(e)
+        return res
+    lang = notebook.language(nb)
+    if not nb.cells or (lang is not None and lang != "python"):
+        res.skipped = True
+        return res
+    try:
+        out = engine.lint_and_fix(nb.joined, options)
+    except engine.ParseError as e:
+        res.error = _cell_error(nb, str(e))
+        return res
+    final = nb
+    if out.text != nb.joined:
+        sources = notebook.split(nb, out.text)
+        new = notebook.render(nb, sources) if sources is not None else None
+        if new is None:
+            # The cells could not be told apart after the fix: report, change nothing.
+            out = engine.lint_and_fix(nb.joined, engine.Options(
+                settings=options.settings, enabled_codes=options.enabled(),
+                explicit_codes=options.explicit(), respect_noqa=options.respect_noqa))
+        else:
+            res.new_data = new
+            final = notebook.load(new)
+            if want_diff:
+                res.diff = "".join(
+                    unified_diff(f"{res.path}:cell {c.number}", c.text, n.text)
+                    for c, n in zip(nb.cells, final.cells) if c.text != n.text)
+    res.fixed = out.fixed
+    res.noqa_added = out.noqa_added
+    text = final.joined
+    all_lines = text.splitlines()
+    res.findings = [_to_cell(final, f) for f in out.findings]
+    for n in _touched(out.findings):
+        if n <= len(all_lines):
+            cell, line = final.locate(n)
+            res.lines[(cell, line)] = all_lines[n - 1]
+    return res
+
+
+def _to_cell(nb: notebook.Notebook, f: engine.Finding) -> engine.Finding:
+    cell, line = nb.locate(f.line)
+    end_cell, end_line = nb.locate(f.end_line)
+    f.cell = cell
+    f.line = line
+    if end_cell != cell:
+        end_line, f.end_column = line, f.column + 1
+    f.end_line = end_line
+    if f.fix is not None:
+        for e in f.fix.edits:
+            _, e.line = nb.locate(e.line)
+            _, e.end_line = nb.locate(e.end_line)
+    return f
+
+
+_AT_LINE = re.compile(r"at line (\d+)")
+
+
+def _cell_error(nb: notebook.Notebook, msg: str) -> str:
+    m = _AT_LINE.search(msg)
+    if not m:
+        return msg
+    cell, line = nb.locate(int(m.group(1)))
+    return msg[:m.start()] + f"in cell {cell} at line {line}" + msg[m.end():]
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
@@ -152,9 +389,11 @@ def _work(args: Tuple[str, engine.Options, bool, bool]) -> FileResult:
 POOL_THRESHOLD = 24
 
 
-def lint_paths(files: Sequence[str], options: engine.Options, write: bool, want_diff: bool,
+def lint_paths(files: Sequence, options: engine.Options, write: bool, want_diff: bool,
                jobs: int) -> Iterator[FileResult]:
-    work = [(f, options, write, want_diff) for f in files]
+    """Lint ``files`` (paths, or :class:`Target` s that carry their own config) in order."""
+    work = [(f.path, options_for(f, options), write, want_diff) if isinstance(f, Target)
+            else (f, options, write, want_diff) for f in files]
     if jobs <= 1 or len(files) < POOL_THRESHOLD:
         for w in work:
             yield _work(w)

@@ -1,17 +1,41 @@
-"""Output formats. ``text`` (rich on a terminal, plain otherwise) and ``json``.
+"""Output formats: ``text`` (the default, with source excerpts), ``concise``, ``json``,
+``github``, ``sarif`` and ``gitlab``, plus ``--statistics``.
 
 The JSON schema is a public interface, documented in the README and tested.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from typing import IO, Dict, List, Optional, Sequence
+import os
+import re
+from typing import IO, Any, Dict, List, Optional, Sequence, Tuple
 
+from . import __version__
 from .engine import Finding, fixable
 from .files import FileResult
 
+FORMATS = ("text", "concise", "json", "github", "sarif", "gitlab")
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def location(path: str, f: Finding) -> str:
+    if f.cell is not None:
+        return f"{path}:cell {f.cell}:{f.line}:{f.column}"
+    return f"{path}:{f.line}:{f.column}"
+
+
+def one_line(message: str) -> str:
+    return " ".join(part.strip() for part in message.splitlines() if part.strip())
+
+
+def _pairs(results: Sequence[FileResult]) -> List[Tuple[FileResult, Finding]]:
+    return [(r, f) for r in results for f in r.findings]
+
+
+# --- json ----------------------------------------------------------------------------------
 
 
 def finding_to_json(path: str, f: Finding) -> Dict:
@@ -26,7 +50,7 @@ def finding_to_json(path: str, f: Finding) -> Dict:
                 for e in f.fix.edits
             ],
         }
-    return {
+    out = {
         "path": path,
         "line": f.line,
         "column": f.column,
@@ -38,42 +62,137 @@ def finding_to_json(path: str, f: Finding) -> Dict:
         "message": f.message,
         "fix": fix,
     }
+    if f.cell is not None:
+        out["cell"] = f.cell
+    return out
 
 
 def write_json(results: Sequence[FileResult], out: IO[str]) -> None:
-    items = [finding_to_json(r.path, f) for r in results for f in r.findings]
+    items = [finding_to_json(r.path, f) for r, f in _pairs(results)]
     json.dump(items, out, indent=2, ensure_ascii=False)
     out.write("\n")
 
 
-def write_text(results: Sequence[FileResult], out: IO[str], *, color: Optional[bool],
-               fix_level: Optional[str], fixing: bool) -> None:
+# --- text and concise ----------------------------------------------------------------------
+
+
+def _console(out: IO[str], color: Optional[bool]):
     from rich.console import Console
+
+    return Console(file=out, force_terminal=color if color else None, no_color=color is False,
+                   highlight=False, soft_wrap=True, emoji=False)
+
+
+def write_text(results: Sequence[FileResult], out: IO[str], *, color: Optional[bool],
+               fix_level: Optional[str], fixing: bool, concise: bool = False,
+               show_fixes: bool = False) -> None:
     from rich.markup import escape
 
-    console = Console(file=out, force_terminal=color if color else None,
-                      no_color=color is False, highlight=False, soft_wrap=True)
+    console = _console(out, color)
+    offer = fix_level or "safe"
+    for r, f in _pairs(results):
+        can = fixable(f, offer)
+        mark = "[*] " if can else ""
+        style = SEVERITY_STYLE.get(f.severity, "")
+        first, *rest = f.message.splitlines() or [""]
+        message = one_line(f.message) if concise else first
+        console.print(f"[bold]{escape(location(r.path, f))}[/bold]: "
+                      f"[{style}]{f.code}[/{style}] {escape(mark)}{escape(message)}")
+        if concise:
+            continue
+        for line in rest:
+            console.print("    " + escape(line))
+        _excerpt(console, r, f, style)
+        if f.fix is not None:
+            console.print(f"  [cyan]= help[/cyan]: {escape(f.fix.message)}"
+                          + ("" if can else f" ({f.fix.applicability} fix"
+                             f"{', with --unsafe-fixes' if f.fix.applicability == 'unsafe' else ''})"))
+            if show_fixes:
+                _fix_diff(console, r, f)
+        console.print()
+    _summary(console, results, fix_level, fixing, show_fixes)
+
+
+def _excerpt(console, r: FileResult, f: Finding, style: str) -> None:
+    from rich.markup import escape
+
+    last = min(f.end_line, f.line + 4)
+    lines = [(n, r.lines.get((f.cell, n))) for n in range(f.line, last + 1)]
+    if any(text is None for _, text in lines):
+        return
+    width = len(str(last))
+    pad = " " * width
+    console.print(f"{pad} [blue]|[/blue]")
+    for n, text in lines:
+        assert text is not None
+        console.print(f"[blue]{n:>{width}} |[/blue] {escape(text.expandtabs(1))}")
+        start = f.column - 1 if n == f.line else len(text) - len(text.lstrip())
+        end = f.end_column - 1 if n == f.end_line else len(text)
+        if end <= start:
+            end = start + 1
+        marks = " " * start + "^" * (end - start)
+        tail = f" {f.code}" if n == last else ""
+        console.print(f"{pad} [blue]|[/blue] [{style}]{marks}{tail}[/{style}]")
+    console.print(f"{pad} [blue]|[/blue]")
+
+
+def apply_to_lines(lines: Dict[int, str], edits: Sequence[Any]) -> Tuple[List[int], List[str]]:
+    """Apply fix edits (1-based line/column, end exclusive) to the lines they touch; returns
+    the old line numbers and the new lines."""
+    lo = min(e.line for e in edits)
+    hi = max(e.end_line for e in edits)
+    numbers = list(range(lo, hi + 1))
+    text = "\n".join(lines[n] for n in numbers)
+    starts = {}
+    off = 0
+    for n in numbers:
+        starts[n] = off
+        off += len(lines[n]) + 1
+    spans = sorted(((starts[e.line] + e.column - 1, starts[e.end_line] + e.end_column - 1,
+                     e.content) for e in edits), reverse=True)
+    for s, t, content in spans:
+        text = text[:s] + content + text[t:]
+    return numbers, text.split("\n")
+
+
+def _fix_diff(console, r: FileResult, f: Finding) -> None:
+    from rich.markup import escape
+
+    assert f.fix is not None
+    lines = {n: t for (cell, n), t in r.lines.items() if cell == f.cell}
+    if not f.fix.edits or any(n not in lines for e in f.fix.edits
+                              for n in range(e.line, e.end_line + 1)):
+        return
+    numbers, new = apply_to_lines(lines, f.fix.edits)
+    label = "Safe fix" if f.fix.applicability == "safe" else "Unsafe fix"
+    console.print(f"  [cyan]{label}[/cyan]")
+    width = len(str(numbers[-1]))
+    for n in numbers:
+        console.print(f"  [red]{n:>{width}} - {escape(lines[n])}[/red]")
+    for i, text in enumerate(new):
+        console.print(f"  [green]{numbers[0] + i:>{width}} + {escape(text)}[/green]")
+
+
+def _summary(console, results: Sequence[FileResult], fix_level: Optional[str], fixing: bool,
+             show_fixes: bool) -> None:
     total = 0
     counts = {"error": 0, "warning": 0, "info": 0}
     n_fixable = 0
     n_unsafe_hidden = 0
     n_fixed = sum(r.fixed for r in results)
     offer = fix_level or "safe"
-    for r in results:
-        for f in r.findings:
-            total += 1
-            counts[f.severity] = counts.get(f.severity, 0) + 1
-            can = fixable(f, offer)
-            if can:
-                n_fixable += 1
-            elif f.fix is not None:
-                n_unsafe_hidden += 1
-            mark = "[*] " if can else ""
-            style = SEVERITY_STYLE.get(f.severity, "")
-            console.print(
-                f"[bold]{escape(r.path)}[/bold]:{f.line}:{f.column}: "
-                f"[{style}]{f.code}[/{style}] {escape(mark)}{escape(f.message)}"
-            )
+    for _, f in _pairs(results):
+        total += 1
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+        if fixable(f, offer):
+            n_fixable += 1
+        elif f.fix is not None:
+            n_unsafe_hidden += 1
+    if fixing and show_fixes and n_fixed:
+        console.print(f"Fixed {n_fixed} finding{'s' if n_fixed != 1 else ''}:", markup=False)
+        for r in results:
+            if r.fixed:
+                console.print(f"  - {r.path}: {r.fixed} fixed", markup=False)
     parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 and s != 'info' else ''}"
              for s in ("error", "warning", "info") if counts.get(s)]
     if fixing and n_fixed:
@@ -89,6 +208,249 @@ def write_text(results: Sequence[FileResult], out: IO[str], *, color: Optional[b
     if n_unsafe_hidden and fix_level != "unsafe":
         console.print(f"({n_unsafe_hidden} more fix{'es' if n_unsafe_hidden != 1 else ''} "
                       f"available with `--unsafe-fixes`.)", markup=False)
+
+
+def statistics(results: Sequence[FileResult], fix_level: Optional[str]) -> List[Dict]:
+    rows: Dict[str, Dict] = {}
+    for _, f in _pairs(results):
+        row = rows.setdefault(f.code, {"code": f.code, "name": f.name, "count": 0,
+                                       "fixable": False})
+        row["count"] += 1
+        row["fixable"] = row["fixable"] or fixable(f, fix_level or "safe")
+    return sorted(rows.values(), key=lambda r: (-r["count"], r["code"]))
+
+
+def write_statistics(results: Sequence[FileResult], out: IO[str], fmt: str,
+                     fix_level: Optional[str]) -> None:
+    rows = statistics(results, fix_level)
+    if fmt == "json":
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+        return
+    width = max((len(str(r["count"])) for r in rows), default=1)
+    for r in rows:
+        out.write(f"{r['count']:>{width}}\t{r['code']}\t{'[*]' if r['fixable'] else '[ ]'}\t"
+                  f"{r['name']}\n")
+    total = sum(r["count"] for r in rows)
+    out.write(f"Found {total} finding{'s' if total != 1 else ''}.\n" if total
+              else "All checks passed!\n")
+
+
+# --- CI formats ----------------------------------------------------------------------------
+
+
+def project_root(env_var: Optional[str] = None) -> str:
+    """Where CI paths are relative to: the CI's checkout variable, else the git work tree
+    around the working directory, else the working directory."""
+    if env_var and os.environ.get(env_var):
+        return os.path.abspath(os.environ[env_var])
+    d = os.path.abspath(os.getcwd())
+    while True:
+        if os.path.exists(os.path.join(d, ".git")):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return os.path.abspath(os.getcwd())
+        d = parent
+
+
+def relative(path: str, root: str) -> str:
+    rel = os.path.relpath(os.path.abspath(path), root)
+    return rel.replace(os.sep, "/")
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def _by_severity(pairs: List[Tuple[FileResult, Finding]]) -> List[Tuple[FileResult, Finding]]:
+    return sorted(pairs, key=lambda p: SEVERITY_RANK.get(p[1].severity, 3))
+
+
+def write_github(results: Sequence[FileResult], out: IO[str]) -> None:
+    """GitHub workflow commands, most severe first (GitHub keeps only 10 of each kind per
+    step), and a Markdown table of every finding in ``$GITHUB_STEP_SUMMARY`` when set."""
+    root = project_root("GITHUB_WORKSPACE")
+    pairs = _by_severity(_pairs(results))
+    for r, f in pairs:
+        path = relative(r.path, root)
+        props = [f"file={_escape_property(path)}"]
+        message = f.message
+        if f.cell is not None:
+            message = f"cell {f.cell}, line {f.line}, column {f.column}: {message}"
+        else:
+            props.append(f"line={f.line}")
+            props.append(f"endLine={f.end_line}")
+            if f.line == f.end_line:
+                props.append(f"col={f.column}")
+                props.append(f"endColumn={f.end_column}")
+        props.append(f"title={_escape_property(f'{f.code} {f.name}')}")
+        out.write(f"::{GITHUB_LEVEL.get(f.severity, 'warning')} {','.join(props)}::"
+                  f"{_escape_data(message)}\n")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(step_summary(pairs, root))
+
+
+def _md_cell(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+def step_summary(pairs: List[Tuple[FileResult, Finding]], root: str) -> str:
+    if not pairs:
+        return "### initlint\n\nAll checks passed!\n\n"
+    lines = ["### initlint", "",
+             f"{len(pairs)} finding{'s' if len(pairs) != 1 else ''} "
+             "(GitHub shows at most 10 annotations of each severity per step).", "",
+             "| severity | location | code | message |", "|---|---|---|---|"]
+    for r, f in pairs:
+        loc = location(relative(r.path, root), f)
+        lines.append(f"| {f.severity} | `{_md_cell(loc)}` | {f.code} {f.name} | "
+                     f"{_md_cell(f.message)} |")
+    return "\n".join(lines) + "\n\n"
+
+
+def _line_text(r: FileResult, f: Finding) -> str:
+    return (r.lines.get((f.cell, f.line)) or "").strip()
+
+
+def _fingerprints(pairs: List[Tuple[FileResult, Finding]], root: str) -> List[str]:
+    """Stable across runs and line moves: the code, the file and the flagged line's text,
+    plus an occurrence count for identical lines."""
+    seen: Dict[str, int] = {}
+    out = []
+    for r, f in pairs:
+        key = "\0".join([f.code, relative(r.path, root), str(f.cell or ""), _line_text(r, f)])
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        n = seen.get(digest, 0) + 1
+        seen[digest] = n
+        out.append(f"{digest}:{n}")
+    return out
+
+
+SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def _doc_section(doc: str, heading: str) -> str:
+    m = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", doc, re.M | re.S)
+    return " ".join(m.group(1).split()) if m else ""
+
+
+def sarif(results: Sequence[FileResult], rules: Sequence[Any]) -> Dict:
+    root = project_root("GITHUB_WORKSPACE")
+    index = {r.code: i for i, r in enumerate(rules)}
+    driver_rules = []
+    for r in rules:
+        full = " ".join(x for x in (_doc_section(r.doc, "What it does"),
+                                    _doc_section(r.doc, "Why is this bad?")) if x) or r.summary
+        driver_rules.append({
+            "id": r.code,
+            "name": r.name,
+            "shortDescription": {"text": r.summary},
+            "fullDescription": {"text": full},
+            "help": {"text": r.doc, "markdown": r.doc},
+            "defaultConfiguration": {"level": SARIF_LEVEL.get(r.severity, "warning"),
+                                     "enabled": bool(r.default_enabled)},
+            "properties": {"tags": ["initialization", "neural-networks"],
+                           "fix": r.fix or "none"},
+        })
+    pairs = _pairs(results)
+    out_results = []
+    for (r, f), fp in zip(pairs, _fingerprints(pairs, root)):
+        message = f.message
+        region: Dict[str, int]
+        if f.cell is not None:
+            message = f"cell {f.cell}, line {f.line}, column {f.column}: {message}"
+            region = {"startLine": 1}
+        else:
+            region = {"startLine": f.line, "startColumn": f.column, "endLine": f.end_line,
+                      "endColumn": f.end_column}
+        item: Dict[str, Any] = {
+            "ruleId": f.code,
+            "level": SARIF_LEVEL.get(f.severity, "warning"),
+            "message": {"text": message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": _uri(relative(r.path, root)),
+                                     "uriBaseId": "%SRCROOT%"},
+                "region": region}}],
+            "partialFingerprints": {"primaryLocationLineHash": fp},
+        }
+        if f.code in index:
+            item["ruleIndex"] = index[f.code]
+        out_results.append(item)
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "initlint", "version": __version__,
+                                "semanticVersion": __version__, "rules": driver_rules}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": _root_uri(root)}},
+            "columnKind": "unicodeCodePoints",
+            "results": out_results,
+        }],
+    }
+
+
+def _uri(rel: str) -> str:
+    from urllib.parse import quote
+
+    return quote(rel, safe="/")
+
+
+def _root_uri(root: str) -> str:
+    from pathlib import Path
+
+    uri = Path(root).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def write_sarif(results: Sequence[FileResult], out: IO[str], rules: Sequence[Any]) -> None:
+    json.dump(sarif(results, rules), out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+GITLAB_SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
+
+
+def gitlab(results: Sequence[FileResult]) -> List[Dict]:
+    root = project_root("CI_PROJECT_DIR")
+    pairs = _pairs(results)
+    items = []
+    used = set()
+    for (r, f), fp in zip(pairs, _fingerprints(pairs, root)):
+        digest = hashlib.md5(fp.encode("utf-8")).hexdigest()  # noqa: S324 - an id, not security
+        salt = 0
+        while digest in used:
+            salt += 1
+            digest = hashlib.md5(f"{fp}:{salt}".encode("utf-8")).hexdigest()  # noqa: S324
+        used.add(digest)
+        message = f.message
+        lines = {"begin": f.line, "end": f.end_line}
+        if f.cell is not None:
+            message = f"cell {f.cell}, line {f.line}, column {f.column}: {message}"
+            lines = {"begin": 1, "end": 1}
+        items.append({
+            "description": f"{f.code} {one_line(message)}",
+            "check_name": f.code,
+            "fingerprint": digest,
+            "severity": GITLAB_SEVERITY.get(f.severity, "minor"),
+            "location": {"path": relative(r.path, root), "lines": lines},
+        })
+    return items
+
+
+def write_gitlab(results: Sequence[FileResult], out: IO[str]) -> None:
+    json.dump(gitlab(results), out, indent=2, ensure_ascii=False)
+    out.write("\n")
 
 
 def rules_table(rules: List, out: IO[str], color: Optional[bool]) -> None:

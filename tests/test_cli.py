@@ -20,8 +20,8 @@ def bad(tmp_path):
     return p
 
 
-def test_text_format_line_and_summary(bad):
-    r = run_cli(str(bad))
+def test_concise_format_line_and_summary(bad):
+    r = run_cli("--format", "concise", str(bad))
     assert r.returncode == 1
     lines = r.stdout.decode().splitlines()
     assert re.fullmatch(rf"{re.escape(str(bad))}:2:55: IL002 \[\*\] glorot_uniform on Dense with relu: .*",

@@ -7,7 +7,7 @@ import pytest
 from conftest import FIXTURES, expected_markers
 from initlint import engine
 
-FILES = sorted(p for d in ("keras", "torch", "scratch") for p in (FIXTURES / d).glob("*.py"))
+FILES = sorted(p for d in ("keras", "torch", "scratch", "noqa") for p in (FIXTURES / d).glob("*.py"))
 IDIOMS = sorted((FIXTURES / "torch" / "idioms").glob("*.py"))
 
 
@@ -20,7 +20,7 @@ def _all():
 @pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.name}" for p in FILES])
 def test_fixture_findings_match_markers(path):
     src = path.read_text(encoding="utf-8")
-    findings = engine.lint_text(src, *_all())
+    findings = engine.lint_source(src, *_all())
     got = {}
     for f in findings:
         got.setdefault(f.line, set()).add(f.code)

@@ -110,15 +110,18 @@ def validate_selectors(selectors: Sequence[str]) -> None:
 
 def resolve_selection(select: Optional[Sequence[str]] = None,
                       extend_select: Sequence[str] = (),
-                      ignore: Sequence[str] = ()) -> List[str]:
-    """Codes enabled by ruff-style selectors. ``select`` replaces the defaults; ``extend_select``
-    adds to them; ``ignore`` removes. A more specific selector beats a less specific one."""
+                      ignore: Sequence[str] = (),
+                      base: Optional[Iterable[str]] = None) -> List[str]:
+    """Codes enabled by ruff-style selectors. ``select`` replaces the defaults (or ``base``, the
+    result of an earlier layer); ``extend_select`` adds; ``ignore`` removes. A more specific
+    selector beats a less specific one."""
     _load()
     validate_selectors(list(select or []) + list(extend_select) + list(ignore))
+    base_set = set(base) if base is not None else None
     enabled = []
     for code, r in REGISTRY.items():
         if select is None:
-            on = r.default_enabled
+            on = r.default_enabled if base_set is None else code in base_set
             best = -1
         else:
             hits = [s for s in select if _matches(s, code)]
@@ -146,7 +149,39 @@ def _load() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import constant_kernel, default_drift, glorot_relu, unscaled_random  # noqa: F401
+        from . import (constant_kernel, default_drift, glorot_relu,  # noqa: F401
+                       unscaled_random, unused_noqa)
+
+
+def resolve_layers(layers: Sequence) -> List[str]:
+    """Resolve selector layers in order (the config file's, then the command line's). A layer
+    with ``select`` starts afresh; one without builds on the layer before."""
+    enabled: Optional[List[str]] = None
+    for layer in layers:
+        enabled = resolve_selection(layer.select, layer.extend_select, layer.ignore, enabled)
+    return enabled if enabled is not None else resolve_selection()
+
+
+def explicit_in_layers(layers: Sequence, enabled: Iterable[str]) -> List[str]:
+    """Enabled codes some layer's ``select``/``extend_select`` names (ALL included)."""
+    selectors = [s for layer in layers for s in list(layer.select or []) +
+                 list(layer.extend_select)]
+    return [c for c in enabled if any(_matches(s, c) for s in selectors)]
+
+
+#: Numeric settings rules expose (config keys), with their defaults.
+SETTINGS: Dict[str, float] = {}
+
+
+def setting(name: str, default: float) -> float:
+    """Declare a numeric setting a rule reads from ``Context.settings``."""
+    SETTINGS[name] = default
+    return default
+
+
+def all_settings() -> Dict[str, float]:
+    _load()
+    return dict(SETTINGS)
 
 
 def explicit_codes(select: Optional[Sequence[str]] = None, extend_select: Sequence[str] = (),
@@ -174,7 +209,7 @@ def run_rules(network: Network, enabled: Iterable[str],
             out.extend(d for d in r.check(network, ctx) if d.code in codes)  # type: ignore[arg-type]
     for layer in network.layers:
         for r in checks:
-            if r.scope != "layer":
+            if r.scope != "layer":  # "network" ran above; "source" runs in the engine
                 continue
             for d in r.check(layer, ctx):
                 if d.code in codes:

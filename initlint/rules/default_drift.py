@@ -13,7 +13,7 @@ from typing import Iterator, List, Optional
 from .. import checker, variance
 from ..catalog import activations as A
 from ..model import Diagnostic, Edit, Fix, Layer, Network, Stack
-from . import Context, rule
+from . import Context, rule, setting
 from .common import fmt, layer_label, recommended_family, request_for, same_distribution
 from .glorot_relu import layer_figures
 
@@ -30,6 +30,8 @@ THRESHOLDS = {
     "saturation-warning": 0.10,
     "saturation-error": 0.50,
 }
+for _k, _v in THRESHOLDS.items():
+    setting(_k, _v)
 _RANK = {"info": 0, "warning": 1, "error": 2}
 
 _DOC_TAIL = """

@@ -7,16 +7,16 @@ from typing import Iterator, Optional, Tuple
 
 from .. import checker, variance
 from ..model import Diagnostic, InitSpec, Layer
-from . import Context, rule
+from . import Context, rule, setting
 from .common import (deliberate_by_name, fmt, is_output_like, layer_label, recommended_family,
                      request_for)
 
 #: Per-layer growth or shrinkage of the pre-activation std (against the recommended
 #: initializer) beyond which an explicitly chosen scale is reported.
-DEFAULT_RATIO = 4.0
+DEFAULT_RATIO = setting("il003-ratio", 4.0)
 #: Without a known fan-in, an explicit std at least this large is reported (at fan-in 100 it
 #: already gives a pre-activation std of 2).
-DEFAULT_LARGE_STD = 0.2
+DEFAULT_LARGE_STD = setting("il003-large-std", 0.2)
 #: An explicit std in this band is a convention, not an oversight: GPT-2, BERT and ViT use
 #: 0.02 (with LayerNorm after it), DCGAN 0.02 (with BatchNorm after it), many others 0.01.
 CONVENTION_STD = (0.01, 0.02)
