@@ -308,17 +308,18 @@ def _lint_notebook(res: FileResult, data: bytes, options: engine.Options,
             final = notebook.load(new)
             if want_diff:
                 res.diff = "".join(
-                    unified_diff(f"{res.path}:cell {c.number}", c.text, n.text)
+                    unified_diff(f"{res.path}:cell {c.number}", notebook.source_of(nb, c),
+                                 notebook.source_of(final, n))
                     for c, n in zip(nb.cells, final.cells) if c.text != n.text)
     res.fixed = out.fixed
     res.noqa_added = out.noqa_added
     text = final.joined
     all_lines = text.splitlines()
-    res.findings = [_to_cell(final, f) for f in out.findings]
     for n in _touched(out.findings):
         if n <= len(all_lines):
             cell, line = final.locate(n)
             res.lines[(cell, line)] = all_lines[n - 1]
+    res.findings = [_to_cell(final, f) for f in out.findings]
     return res
 
 

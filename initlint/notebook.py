@@ -108,6 +108,12 @@ def load(data: bytes) -> Notebook:
     return notebook
 
 
+def source_of(nb: Notebook, cell: Cell) -> str:
+    """A cell's source as the notebook stores it (magics unmasked)."""
+    src = nb.data["cells"][cell.index].get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
 def language(nb: Notebook) -> Optional[str]:
     meta = nb.data.get("metadata") or {}
     if not isinstance(meta, dict):

@@ -1,0 +1,137 @@
+"""Notebooks: cells joined, magics masked, findings per cell, fixes written into the cell
+with every other byte of the JSON kept."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import FIXTURES, run_cli
+from initlint import engine, notebook
+
+NB = FIXTURES / "notebooks" / "mlp.ipynb"
+
+
+def test_findings_name_the_cell():
+    r = run_cli("--format", "concise", str(NB))
+    assert r.returncode == 1
+    lines = r.stdout.decode().splitlines()
+    assert lines[:3] == [
+        f"{NB}:cell 4:3:61: IL002 [*] glorot_uniform on Dense with relu: signal std x0.868 "
+        "through this layer (fan-in 784, fan-out 256); he_uniform gives x1.0",
+        f"{NB}:cell 4:4:61: IL002 [*] glorot_normal on Dense with relu: signal std x0.707 per "
+        "layer on square layers (x0.0313 over 10); he_normal keeps x1.0",
+        f"{NB}:cell 5:1:5: IL003 np.random.randn (std 1.0) on weight w ignores fan-in: "
+        "pre-activation std ≈ 1.0·√fan_in = 28.0 at fan-in 784: the signal grows (scaling by "
+        "√(2/fan_in) gives 1.41)",
+    ]
+    data = json.loads(run_cli("--format", "json", str(NB)).stdout)
+    assert [(d["cell"], d["line"], d["column"]) for d in data] == [(4, 3, 61), (4, 4, 61),
+                                                                   (5, 1, 5)]
+
+
+def test_text_excerpt_is_the_cells_line():
+    out = run_cli(str(NB)).stdout.decode()
+    assert ('3 |     layers.Dense(256, activation="relu", kernel_initializer="glorot_uniform"),'
+            in out)
+
+
+def test_magics_and_shell_escapes_are_masked():
+    text = "%pip install x\n!ls\nx = !pwd\n  %time f()\nmodel?\n?model\nimport torch\n"
+    masked, originals = notebook.mask(text)
+    assert masked.splitlines() == [notebook.MASK] * 3 + ["  " + notebook.MASK] + \
+        [notebook.MASK] * 2 + ["import torch"]
+    assert len(originals) == 6
+    # A cell magic other than %%time masks the whole cell; %%time keeps the Python.
+    assert notebook.mask("%%bash\necho (\n")[0].splitlines() == [notebook.MASK] * 2
+    assert notebook.mask("%%time\nx = 1\n")[0].splitlines() == [notebook.MASK, "x = 1"]
+    engine.parse(notebook.load(NB.read_bytes()).joined)  # the joined source parses
+
+
+def test_fix_writes_into_the_cell_and_keeps_every_other_byte(tmp_path):
+    p = tmp_path / "nb.ipynb"
+    raw = NB.read_text(encoding="utf-8")
+    p.write_text(raw, encoding="utf-8")
+    r = run_cli("--fix", "--unsafe-fixes", str(p))
+    assert r.returncode == 0, r.stdout
+    new = p.read_text(encoding="utf-8")
+    expected = (raw.replace('kernel_initializer=\\"glorot_uniform\\"',
+                            'kernel_initializer=\\"he_uniform\\"')
+                .replace("kernel_initializer='glorot_normal'", "kernel_initializer='he_normal'")
+                .replace("np.random.randn(784, 256)  #", "np.random.randn(784, 256) * "
+                         "np.sqrt(2 / 784)  #"))
+    assert new == expected
+    assert new != raw
+
+
+def test_fix_keeps_a_foreign_layout(tmp_path):
+    """Two-space indent, unsorted keys, a source held as one string, escaped non-ASCII and no
+    trailing newline: all kept."""
+    src = ("import torch.nn as nn\n%matplotlib inline\ntag = 'mlp'\n"
+           "fc = nn.Linear(256, 256)\nnn.init.xavier_uniform_(fc.weight)\n"
+           "net = nn.Sequential(fc, nn.ReLU(), nn.Linear(256, 10))\n# caf\u00e9")
+    nb = {"nbformat": 4, "nbformat_minor": 2, "metadata": {"x": "\u00e9"},
+          "cells": [{"source": src, "cell_type": "code", "outputs": [], "metadata": {},
+                     "execution_count": None}]}
+    raw = json.dumps(nb, indent=2)
+    p = tmp_path / "nb.ipynb"
+    p.write_text(raw)
+    assert run_cli("--fix", str(p)).returncode == 0
+    new = p.read_text()
+    fixed = json.loads(new)["cells"][0]["source"]
+    assert fixed == src.replace("nn.init.xavier_uniform_(fc.weight)",
+                                "nn.init.kaiming_uniform_(fc.weight, nonlinearity='relu')")
+    assert new == raw.replace("nn.init.xavier_uniform_(fc.weight)",
+                              "nn.init.kaiming_uniform_(fc.weight, nonlinearity='relu')")
+
+
+def test_noqa_and_add_noqa_in_a_notebook(tmp_path):
+    p = tmp_path / "nb.ipynb"
+    p.write_bytes(NB.read_bytes())
+    r = run_cli("--add-noqa", str(p))
+    assert r.returncode == 0 and "Added 3 noqa directives." in r.stderr.decode()
+    cells = json.loads(p.read_text())["cells"]
+    assert cells[3]["source"][2].endswith('"glorot_uniform"),  # noqa: IL002\n')
+    assert cells[1]["source"][0] == "%pip install keras\n"  # magics restored
+    assert run_cli(str(p)).returncode == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"cells": ["torch"', "notebook is not valid JSON: Expecting ',' delimiter at line 1, "
+                            "column 19"),
+    (b'{"worksheets": [], "nbformat": 3, "x": "torch"}', "nbformat 3 notebooks are not supported"),
+    (b'["torch"]', 'not a Jupyter notebook (no "cells" list)'),
+    (b'\xff\xfe{"torch"}', "notebook is not valid UTF-8"),
+])
+def test_broken_notebooks_are_one_line_errors(tmp_path, content, message):
+    p = tmp_path / "nb.ipynb"
+    p.write_bytes(content)
+    good = tmp_path / "ok.ipynb"
+    good.write_bytes(NB.read_bytes())
+    r = run_cli(str(tmp_path))
+    err = r.stderr.decode()
+    assert r.returncode == 1
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"initlint: error: {p}: {message}")
+    assert "ok.ipynb:cell 4:3:61" in r.stdout.decode()
+
+
+def test_syntax_error_names_the_cell(tmp_path):
+    nb = {"cells": [{"cell_type": "code", "source": ["import torch\n"], "metadata": {},
+                     "outputs": []},
+                    {"cell_type": "code", "source": ["x = (\n"], "metadata": {}, "outputs": []}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    p = tmp_path / "nb.ipynb"
+    p.write_text(json.dumps(nb))
+    err = run_cli(str(p)).stderr.decode()
+    assert "in cell 2 at line" in err
+
+
+def test_other_languages_are_skipped(tmp_path):
+    nb = json.loads(NB.read_text())
+    nb["metadata"]["kernelspec"]["language"] = "R"
+    nb["metadata"]["language_info"]["name"] = "R"
+    p = tmp_path / "nb.ipynb"
+    p.write_text(json.dumps(nb))
+    assert run_cli(str(p)).returncode == 0
