@@ -31,3 +31,9 @@ def test_pre_commit_hooks_manifest():
     assert text.count("language: python") == 2
     assert text.count("require_serial: true") == 2
     assert "entry: initlint --fix" in text
+    import yaml
+
+    hooks = yaml.safe_load(text)
+    for hook in hooks:
+        assert hook["types_or"] == ["python", "pyi", "jupyter"]
+        assert "--force-exclude" in hook["entry"]
