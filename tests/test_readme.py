@@ -39,3 +39,42 @@ def test_numbers_table_is_the_checkers():
         r = C.analytic([C.Step(256, 256, act, INITS[init]) for _ in range(10)])
         assert (fwd, bwd) == (_fmt(r.forward_drift), _fmt(r.backward_drift)), row
     assert re.search(r"initlint simulate", text)
+
+
+def _block(text: str, lang: str, after: str) -> str:
+    start = text.index(after)
+    m = re.search(rf"```{lang}\n(.*?)```", text[start:], re.S)
+    assert m, (lang, after)
+    return m.group(1)
+
+
+def test_config_example_is_a_valid_config_with_every_threshold():
+    from initlint import config, rules
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    toml = _block(text, "toml", "## Configuration")
+    table = config.tomllib.loads(toml)["tool"]["initlint"]
+    cfg = config.parse_table(table, "pyproject.toml", ".")
+    # The example lists every threshold with its real default.
+    assert cfg.settings == rules.all_settings()
+
+
+def test_ci_recipes_are_valid_yaml_using_real_options():
+    import yaml
+
+    from initlint import report
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    workflow = yaml.safe_load(_block(text, "yaml", "### GitHub Actions"))
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    step = next(s for s in workflow["jobs"]["initlint"]["steps"]
+                if s["uses"].startswith("initlint/"))
+    assert set(step["with"]) <= set(action["inputs"])
+    gitlab = yaml.safe_load(_block(text, "yaml", "### GitLab CI"))
+    assert gitlab["initlint"]["artifacts"]["reports"]["codequality"] in \
+        " ".join(gitlab["initlint"]["script"])
+    for fmt in re.findall(r"--format ([a-z]+)", text):
+        assert fmt in report.FORMATS
+    hooks = yaml.safe_load(_block(text, "yaml", "## pre-commit"))
+    ids = {h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert {h["id"] for h in hooks["repos"][0]["hooks"]} <= ids
