@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -1989,10 +1989,10 @@ class _Reader:
 
         w_right = b if weight(b) else None
         w_left = a if w_right is None and weight(a) else None
-        if isinstance(w_left, (Transposed, Layer)) and self._not_a_weight(
+        if isinstance(w_left, (Transposed, Layer, Draw)) and self._not_a_weight(
                 w_left.layer if isinstance(w_left, Transposed) else w_left):
             w_left = None
-        if isinstance(w_right, (Transposed, Layer)) and self._not_a_weight(
+        if isinstance(w_right, (Transposed, Layer, Draw)) and self._not_a_weight(
                 w_right.layer if isinstance(w_right, Transposed) else w_right):
             w_right = None
         if w_right is None and w_left is None:
@@ -2017,8 +2017,12 @@ class _Reader:
         return Tensor() if isinstance(a, Tensor) or isinstance(b, Tensor) else None
 
     @staticmethod
-    def _not_a_weight(layer: Layer) -> bool:
-        """Named as learned tokens, queries or tables rather than a weight matrix."""
+    def _not_a_weight(layer: Union[Layer, Draw]) -> bool:
+        """Named as learned tokens, queries or tables rather than a weight matrix, or as the
+        data (``X``, ``X_train``, ``inputs``) a from-scratch script draws at random."""
+        name = (layer.name or "").lower()
+        if name in _DATA_NAMES or name.startswith("x_"):
+            return True
         return bool(name_tokens(layer.name or "") & _NOT_WEIGHTS)
 
     def functional_layer(self, kind: str, x: Any, w: Any, node: cst.CSTNode) -> Any:
@@ -2250,6 +2254,10 @@ class _Reader:
 
 
 #: Parameter names that mean learned tokens, queries, tables or states, not weight matrices.
+_DATA_NAMES = frozenset({
+    "x", "xs", "y", "ys", "z", "inputs", "input", "data", "batch", "noise", "samples", "images",
+    "targets", "labels",
+})
 _NOT_WEIGHTS = frozenset({
     "query", "queries", "token", "tokens", "latent", "latents", "embed", "embedding",
     "embeddings", "pos", "position", "positional", "cls", "prototype", "prototypes", "codebook",

@@ -84,7 +84,8 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
             continue
         req = request_for(layer, spec)
         new = ctx.name(layer, req)
-        msg = _message(layer, spec, w.fan_in, w.fan_out, ratio_limit, large_std, new)
+        alone = not layer.next and not any(layer in other.next for other in ctx.network.layers)
+        msg = _message(layer, spec, w.fan_in, w.fan_out, ratio_limit, large_std, new, alone)
         if msg is None:
             continue
         fix = ctx.fix(layer, w, req, "unsafe", f"Use {new}")
@@ -108,7 +109,8 @@ def _checked(layer: Layer, spec: InitSpec, fan_in: int, fan_out: Optional[int]
 
 
 def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optional[int],
-             ratio_limit: float, large_std: float, new: str) -> Optional[str]:
+             ratio_limit: float, large_std: float, new: str, alone: bool = False
+             ) -> Optional[str]:
     var = variance.weight_variance(spec)
     if var is None:
         return None
@@ -134,11 +136,15 @@ def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optio
                 return None
             if 1 / ratio_limit <= ratio <= ratio_limit:
                 return None
-        trend = "the signal shrinks" if ratio < 1 else "the signal grows"
+        saturating = sat is not None and sat > 0.1
+        if 0.5 <= ratio <= 2 and not saturating and alone:
+            # A one-layer model (a linear regression's theta = randn(2, 1)) at a width where
+            # the checker finds nothing wrong: there is no depth for the scale to compound over.
+            return None
+        consequence = "the signal shrinks" if ratio < 1 else "the signal grows"
         if 0.5 <= ratio <= 2:
-            trend = "right for this width only"
-        consequence = trend
-        if sat is not None and sat > 0.1:
+            consequence = "right for this width only"
+        if saturating:
             consequence = (f"{layer.activation.name} saturates ({fmt(sat * 100)}% of units have "
                            f"f' < 0.01)")
         return (f"{head}: pre-activation std ≈ {fmt(eq_std)}·√fan_in = {fmt(pre)} at fan-in "
