@@ -2023,6 +2023,8 @@ class _Reader:
         name = (layer.name or "").lower()
         if name in _DATA_NAMES or name.startswith("x_"):
             return True
+        if isinstance(layer, Draw):
+            return False  # a draw not yet kept as a parameter: only data names rule it out
         return bool(name_tokens(layer.name or "") & _NOT_WEIGHTS)
 
     def functional_layer(self, kind: str, x: Any, w: Any, node: cst.CSTNode) -> Any:
