@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 from .source import LineIndex
 
 _CODES = r"[A-Za-z]+[0-9]+(?:\s*,\s*[A-Za-z]+[0-9]+|\s+[A-Za-z]+[0-9]+)*"
-_LINE = re.compile(r"#\s*noqa(?::[ \t]*(?P<codes>" + _CODES + r"))?", re.IGNORECASE)
+_LINE = re.compile(r"#\s*noqa(?:[ \t]*:[ \t]*(?P<codes>" + _CODES + r"))?", re.IGNORECASE)
 _FILE = re.compile(r"^#\s*initlint\s*:\s*noqa(?::[ \t]*(?P<codes>" + _CODES + r"))?\s*$",
                    re.IGNORECASE)
 _CODE = re.compile(r"[A-Za-z]+[0-9]+")

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, TextIO
 import click
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from . import checker, engine, files, variance
+from . import checker, engine, files, notebook, variance
 from .model import Layer
 from .readers import READERS
 from .rules.common import recommended_family, same_distribution
@@ -69,18 +69,28 @@ def run(steps: List[checker.Step], mc: bool, seed: int) -> checker.Result:
 def simulate_file(path: str, mc: bool, seed: int, skipped: List[Dict[str, Any]]
                   ) -> List[Simulated]:
     with open(path, "rb") as fh:
-        text = decode(fh.read()).text
+        data = fh.read()
+    nb = None
+    if notebook.is_notebook(path):
+        nb = notebook.load(data)
+        text = nb.joined
+    else:
+        text = decode(data).text
     out: List[Simulated] = []
     for stack, line in stacks_in(path, text):
+        where = path
+        if nb is not None:  # a notebook stack is named by its cell
+            cell, line = nb.locate(line)
+            where = f"{path}:cell {cell}"
         try:
             steps = checker.steps_for(stack)
             rec_steps = checker.steps_for(stack, recommended_init)
             result = run(steps, mc, seed)
             rec = run(rec_steps, mc, seed)
         except checker.Unsupported as e:
-            skipped.append({"path": path, "line": line, "reason": str(e)})
+            skipped.append({"path": where, "line": line, "reason": str(e)})
             continue
-        out.append(Simulated(path, line, stack.kind, steps, result, rec))
+        out.append(Simulated(where, line, stack.kind, steps, result, rec))
     return out
 
 

@@ -23,6 +23,8 @@ def test_line_directive_silences_named_code_and_bare():
     assert codes(HEAD + BAD + "  #noqa:il002\n") == []
     assert codes(HEAD + BAD + "  # noqa\n") == []
     assert codes(HEAD + BAD + "  # noqa: IL001\n") == [(2, "IL002")]
+    # A space before the colon still names codes; it is not a bare noqa.
+    assert codes(HEAD + BAD + "  # noqa : IL001\n") == [(2, "IL002")]
     assert codes(HEAD + BAD + "  # a reason first # noqa: IL002\n") == []
 
 

@@ -81,3 +81,14 @@ def test_png_needs_matplotlib(tmp_path):
 def test_missing_path_exits_2(tmp_path):
     r = run_cli("simulate", str(tmp_path / "nope.py"))
     assert r.returncode == 2 and "nope.py" in r.stderr.decode()
+
+
+def test_notebook_stacks_are_named_by_cell():
+    import json as _json
+
+    from conftest import FIXTURES, run_cli
+
+    r = run_cli("simulate", "--format", "json", str(FIXTURES / "notebooks" / "mlp.ipynb"))
+    data = _json.loads(r.stdout)
+    assert [(s["path"].rsplit("/", 1)[-1], s["line"]) for s in data["skipped"]] == [
+        ("mlp.ipynb:cell 4", 1)]
