@@ -200,3 +200,8 @@ def test_show_fixes_after_fix_lists_files(tmp_path):
     p.write_text(Path(BAD).read_text())
     out = run_cli("--fix", "--show-fixes", str(p)).stdout.decode()
     assert f"  - {p}: " in out and "fixed" in out
+
+
+def test_output_format_from_the_environment():
+    r = run_cli(str(BAD), env={"INITLINT_OUTPUT_FORMAT": "json"})
+    assert isinstance(json.loads(r.stdout), list)
