@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -96,12 +97,19 @@ class Resolved:
     #: (pattern, base directory) pairs a path is excluded by
     exclude: List[Tuple[str, str]]
     respect_gitignore: bool
+    _compiled: Optional[List[Tuple["Globs", List[str]]]] = field(default=None, repr=False)
+
+    def _per_file(self) -> List[Tuple["Globs", List[str]]]:
+        if self._compiled is None:
+            self._compiled = [(Globs([(pattern, self.config.root)]), codes)
+                              for pattern, codes in self.config.per_file_ignores]
+        return self._compiled
 
     def for_file(self, path: str) -> Tuple[List[str], List[str], List[str]]:
         """(enabled, explicit, codes removed by per-file-ignores) for ``path``."""
         removed: List[str] = []
-        for pattern, codes in self.config.per_file_ignores:
-            if glob_matches(pattern, path, self.config.root):
+        for globs, codes in self._per_file():
+            if globs(path):
                 removed.extend(c for c in self.enabled if _selects(codes, c) and c not in removed)
         enabled = [c for c in self.enabled if c not in removed]
         explicit = [c for c in self.explicit if c not in removed]
@@ -112,20 +120,38 @@ def _selects(selectors: Sequence[str], code: str) -> bool:
     return any(s == "ALL" or code.startswith(s) for s in selectors)
 
 
-def glob_matches(pattern: str, path: str, base: str) -> bool:
-    """A path matches a glob when its base name does, or its path relative to ``base`` does
-    (a pattern naming a directory matches everything under it)."""
-    name = os.path.basename(path.rstrip("/\\"))
-    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(base)).replace(os.sep, "/")
-    if rel.startswith("../"):
-        rel = os.path.abspath(path).replace(os.sep, "/")
-        pattern = os.path.join(os.path.abspath(base), pattern).replace(os.sep, "/")
-    pattern = pattern.replace(os.sep, "/").rstrip("/")
-    if pattern.startswith("./"):
-        pattern = pattern[2:]
-    if "/" not in pattern and fnmatch.fnmatchcase(name, pattern):
-        return True
-    return fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, pattern + "/*")
+class Globs:
+    """Globs (for excludes and per-file-ignores) compiled once: a pattern without '/' matches
+    a base name anywhere; one with '/' matches the path relative to its base directory (the
+    config's, or the working directory for the command line's), and everything under it."""
+
+    def __init__(self, patterns: Sequence[Tuple[str, str]]) -> None:
+        names: List[str] = []
+        by_base: Dict[str, List[str]] = {}
+        for pat, base in patterns:
+            pat = pat.replace(os.sep, "/").rstrip("/")
+            if pat.startswith("./"):
+                pat = pat[2:]
+            if "/" not in pat:
+                names.append(fnmatch.translate(pat))
+            by_base.setdefault(os.path.abspath(base), []).append(pat)
+        self.names = re.compile("|".join(names)) if names else None
+        self.paths = [(base, re.compile("|".join(
+            fnmatch.translate(p) + "|" + fnmatch.translate(p + "/*") for p in pats)))
+            for base, pats in by_base.items()]
+
+    def __call__(self, path: str) -> bool:
+        path = os.path.abspath(path)
+        name = os.path.basename(path)
+        if self.names is not None and self.names.match(name):
+            return True
+        for base, rx in self.paths:
+            rel = os.path.relpath(path, base).replace(os.sep, "/")
+            if rel.startswith("../"):
+                continue
+            if rx.match(rel):
+                return True
+        return False
 
 
 # --- reading ---------------------------------------------------------------------------------

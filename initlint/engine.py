@@ -68,7 +68,7 @@ class Options:
     #: Already resolved (from a config and the command line); then the selectors are unused.
     enabled_codes: Optional[List[str]] = None
     explicit_codes: Optional[List[str]] = None
-    #: Honour ``# noqa`` and ``# initlint: noqa`` (``--ignore-noqa`` turns this off).
+    #: Honour suppression comments, line and file ones (``--ignore-noqa`` turns this off).
     respect_noqa: bool = True
     #: ``--add-noqa``: add a directive for every finding instead of fixing.
     add_noqa: bool = False

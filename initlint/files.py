@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import fnmatch
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
@@ -15,46 +14,13 @@ import pathspec
 from . import engine, notebook
 from .source import SourceError, atomic_write, decode, encode
 
-from .config import DEFAULT_EXCLUDE, Overrides, Resolved, Resolver
+from .config import DEFAULT_EXCLUDE, Globs, Overrides, Resolved, Resolver
 
 PY_SUFFIXES = (".py", ".pyi", ".ipynb")
 
 
 class MissingPath(Exception):
     pass
-
-
-class _Matcher:
-    """Exclude globs compiled once per resolved config: a pattern without '/' matches a base
-    name anywhere; one with '/' matches the path relative to the pattern's config (or, for
-    the command line's, the working directory), and everything under it."""
-
-    def __init__(self, patterns: Sequence[Tuple[str, str]]) -> None:
-        names: List[str] = []
-        by_base: Dict[str, List[str]] = {}
-        for pat, base in patterns:
-            pat = pat.replace(os.sep, "/").rstrip("/")
-            if pat.startswith("./"):
-                pat = pat[2:]
-            if "/" not in pat:
-                names.append(fnmatch.translate(pat))
-            by_base.setdefault(os.path.abspath(base), []).append(pat)
-        self.names = re.compile("|".join(names)) if names else None
-        self.paths = [(base, re.compile("|".join(
-            fnmatch.translate(p) + "|" + fnmatch.translate(p + "/*") for p in pats)))
-            for base, pats in by_base.items()]
-
-    def __call__(self, path: str) -> bool:
-        name = os.path.basename(path)
-        if self.names is not None and self.names.match(name):
-            return True
-        for base, rx in self.paths:
-            rel = os.path.relpath(path, base).replace(os.sep, "/")
-            if rel.startswith("../"):
-                continue
-            if rx.match(rel):
-                return True
-        return False
 
 
 class GitIgnore:
@@ -122,12 +88,12 @@ def collect(paths: Sequence[str], resolver: Resolver, force_exclude: bool = Fals
     """The files to lint under ``paths``, each with the settings of its closest config.
     Files named on the command line are always linted unless ``force_exclude`` is set."""
     gitignore = GitIgnore()
-    matchers: Dict[int, _Matcher] = {}
+    matchers: Dict[int, Globs] = {}
 
-    def matcher(res: Resolved) -> _Matcher:
+    def matcher(res: Resolved) -> Globs:
         m = matchers.get(id(res))
         if m is None:
-            m = matchers[id(res)] = _Matcher(res.exclude)
+            m = matchers[id(res)] = Globs(res.exclude)
         return m
 
     def skip(path: str, res: Resolved, is_dir: bool) -> bool:

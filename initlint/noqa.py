@@ -30,7 +30,7 @@ class Directive:
     end: int  # text offset just past the directive (its last code)
     comment_start: int  # offset of the comment's first '#'
     comment_end: int  # offset of the end of the comment (the end of the line)
-    #: None for a bare ``# noqa``; else (code, start, end) with text offsets
+    #: None for a bare directive (no codes); else (code, start, end) with text offsets
     codes: Optional[List[Tuple[str, int, int]]] = None
     used: Set[str] = field(default_factory=set)
     used_bare: bool = False
