@@ -98,6 +98,13 @@ class Resolved:
     exclude: List[Tuple[str, str]]
     respect_gitignore: bool
     _compiled: Optional[List[Tuple["Globs", List[str]]]] = field(default=None, repr=False)
+    _exclude_globs: Optional["Globs"] = field(default=None, repr=False)
+
+    def excluded(self, path: str) -> bool:
+        """Does an exclude pattern match ``path`` (a file or a directory)?"""
+        if self._exclude_globs is None:
+            self._exclude_globs = Globs(self.exclude)
+        return self._exclude_globs(path)
 
     def _per_file(self) -> List[Tuple["Globs", List[str]]]:
         if self._compiled is None:
@@ -157,10 +164,6 @@ class Globs:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def threshold_keys() -> Dict[str, float]:
-    return dict(rules_mod.all_settings())
-
-
 def _suggest(key: str, valid: Sequence[str]) -> str:
     close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
@@ -194,7 +197,7 @@ def _codes(value: Any, where: str) -> List[str]:
 def parse_table(table: Dict[str, Any], path: str, root: str) -> Config:
     """Validate a ``[tool.initlint]`` table; every error names the file and the key."""
     cfg = Config(path=path, root=root)
-    thresholds = threshold_keys()
+    thresholds = rules_mod.all_settings()
     valid = list(KEYS) + list(thresholds)
     for key, value in table.items():
         where = f"{path}: [tool.initlint] {key}"
@@ -339,7 +342,7 @@ def show(res: Resolved, path: str) -> str:
     def lst(xs: Sequence[str]) -> str:
         return "[" + ", ".join(f'"{x}"' for x in xs) + "]"
 
-    thresholds = threshold_keys()
+    thresholds = rules_mod.all_settings()
     thresholds.update(res.settings)
     lines = [
         f"# Resolved settings for: {path}",

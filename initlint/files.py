@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
@@ -14,7 +15,7 @@ import pathspec
 from . import engine, notebook
 from .source import SourceError, atomic_write, decode, encode
 
-from .config import DEFAULT_EXCLUDE, Globs, Overrides, Resolved, Resolver
+from .config import DEFAULT_EXCLUDE, Overrides, Resolved, Resolver
 
 PY_SUFFIXES = (".py", ".pyi", ".ipynb")
 
@@ -88,17 +89,9 @@ def collect(paths: Sequence[str], resolver: Resolver, force_exclude: bool = Fals
     """The files to lint under ``paths``, each with the settings of its closest config.
     Files named on the command line are always linted unless ``force_exclude`` is set."""
     gitignore = GitIgnore()
-    matchers: Dict[int, Globs] = {}
-
-    def matcher(res: Resolved) -> Globs:
-        m = matchers.get(id(res))
-        if m is None:
-            m = matchers[id(res)] = Globs(res.exclude)
-        return m
 
     def skip(path: str, res: Resolved, is_dir: bool) -> bool:
-        return matcher(res)(os.path.abspath(path)) or (
-            res.respect_gitignore and gitignore.ignored(path, is_dir))
+        return res.excluded(path) or (res.respect_gitignore and gitignore.ignored(path, is_dir))
 
     out: List[Target] = []
     seen = set()
@@ -114,12 +107,11 @@ def collect(paths: Sequence[str], resolver: Resolver, force_exclude: bool = Fals
             raise MissingPath(p)
         if os.path.isfile(p):
             res = resolver.for_path(p)
-            if force_exclude and (skip(p, res, False) or _ancestor_excluded(p, res, matcher)):
+            if force_exclude and (skip(p, res, False) or _ancestor_excluded(p, res)):
                 continue
             add(p, res)
             continue
-        if force_exclude and _ancestor_excluded(os.path.join(p, "x"), resolver.for_path(p),
-                                                 matcher):
+        if force_exclude and _ancestor_excluded(os.path.join(p, "x"), resolver.for_path(p)):
             continue
         for root, dirs, names in os.walk(p):
             res = resolver.for_path(root)
@@ -143,14 +135,13 @@ def collect(paths: Sequence[str], resolver: Resolver, force_exclude: bool = Fals
     return out
 
 
-def _ancestor_excluded(path: str, res: Resolved, matcher) -> bool:
+def _ancestor_excluded(path: str, res: Resolved) -> bool:
     """Is a directory between the project root (the config's directory, or the working
     directory) and ``path`` excluded? Directories above the project never are."""
-    m = matcher(res)
     top = os.path.abspath(res.config.root if res.config.path else os.getcwd())
     d = os.path.dirname(os.path.abspath(path))
     while d.startswith(top + os.sep):
-        if m(d):
+        if res.excluded(d):
             return True
         d = os.path.dirname(d)
     return False
@@ -266,9 +257,8 @@ def _lint_notebook(res: FileResult, data: bytes, options: engine.Options,
         new = notebook.render(nb, sources) if sources is not None else None
         if new is None:
             # The cells could not be told apart after the fix: report, change nothing.
-            out = engine.lint_and_fix(nb.joined, engine.Options(
-                settings=options.settings, enabled_codes=options.enabled(),
-                explicit_codes=options.explicit(), respect_noqa=options.respect_noqa))
+            out = engine.lint_and_fix(nb.joined, dataclasses.replace(options, fix=None,
+                                                                      add_noqa=False))
         else:
             res.new_data = new
             final = notebook.load(new)
