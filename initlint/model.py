@@ -96,9 +96,10 @@ class Weight:
     receptive: int = 1
 
 
-@dataclass
+@dataclass(eq=False)
 class Layer:
-    """One layer with trainable weights."""
+    """One layer with trainable weights. Layers compare by identity: ``next`` links make the
+    layers of a network a graph that may have cycles (a layer list iterated in a loop)."""
 
     #: dense | conv | conv_transpose | depthwise_conv | separable_conv | embedding | recurrent
     #: | attention | other
@@ -150,7 +151,7 @@ class Layer:
         return [w for w in self.weights if w.role in KERNEL_ROLES]
 
 
-@dataclass
+@dataclass(eq=False)
 class Stack:
     """Layers in the order the signal passes through them (a Sequential, a chain, a forward)."""
 
@@ -190,7 +191,7 @@ def chains(layers: List[Layer], exclude: List[Layer] = ()) -> List[Stack]:
     return out
 
 
-@dataclass
+@dataclass(eq=False)
 class Network:
     """Everything a reader found in one file."""
 
@@ -208,11 +209,15 @@ class Network:
 
 @dataclass
 class Edit:
-    """Replace the source of ``node`` with ``text``; or insert ``text`` at its end / start."""
+    """Replace the source of ``node`` with ``text``; or insert ``text`` at its end / start; or
+    (``where="span"``) replace the characters ``span`` of the node's own code, which must read
+    ``expect``."""
 
     node: Any
     text: str
-    where: str = "replace"  # replace | after | before
+    where: str = "replace"  # replace | after | before | span
+    span: Optional[Tuple[int, int]] = None
+    expect: Optional[str] = None
 
 
 @dataclass
