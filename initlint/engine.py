@@ -5,6 +5,8 @@ Everything here works on text; files, processes and output live elsewhere.
 
 from __future__ import annotations
 
+import ast
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -72,6 +74,8 @@ class Options:
     respect_noqa: bool = True
     #: ``--add-noqa``: add a directive for every finding instead of fixing.
     add_noqa: bool = False
+    #: The lowest severity whose findings make the run fail (exit 1).
+    fail_on: str = "warning"
 
     def enabled(self) -> List[str]:
         if self.enabled_codes is not None:
@@ -91,21 +95,54 @@ class TextResult:
     text: str  # the text after fixes (the input when nothing was fixed)
     fixed: int = 0  # findings fixed
     noqa_added: int = 0  # directives added by --add-noqa
+    #: initlint's own bugs met on this text (a fix that would not parse), one line each.
+    problems: List[str] = field(default_factory=list)
 
 
 class ParseError(Exception):
-    pass
+    """A syntax error in the linted text: where (1-based line and column, when known) and what."""
+
+    def __init__(self, line: Optional[int], column: Optional[int], what: str) -> None:
+        super().__init__(what)
+        self.line = line
+        self.column = column
+        self.what = what
+
+    def __str__(self) -> str:
+        return f"syntax error: {self.what}"
 
 
 def parse(text: str) -> cst.Module:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else "invalid syntax"
-        raise ParseError(f"syntax error at line {e.raw_line}, column {e.raw_column + 1}: "
-                         f"{msg}") from None
+        raise _syntax_error(text, e) from None
     except (RecursionError, MemoryError):
-        raise ParseError("file too deeply nested to parse") from None
+        raise ParseError(None, None, "expressions nested too deeply for the parser") from None
+
+
+_AT = re.compile(r"^(?:parser|tokenizer) error: (?:error at (\d+):(\d+): )?")
+
+
+def _syntax_error(text: str, e: cst.ParserSyntaxError) -> "ParseError":
+    """Where and what, in Python's own words when Python's parser rejects the text too
+    (libcst's messages list every token it expected, and its positions are often off)."""
+    try:
+        ast.parse(text)
+    except SyntaxError as py:
+        what = (py.msg or "invalid syntax").strip()
+        return ParseError(py.lineno, py.offset, what)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    msg = e.message.strip().splitlines()[0] if e.message.strip() else "invalid syntax"
+    m = _AT.match(msg)
+    line, column = e.raw_line, e.raw_column + 1
+    if m and m.group(1):
+        line, column = int(m.group(1)), int(m.group(2)) + 1
+    what = msg[m.end():] if m else msg
+    if what.startswith("expected one of") and len(what) > 60:
+        what = what[:what.rfind(",", 0, 60)] + ", ..."
+    return ParseError(line, column, f"{what} (a syntax this version of libcst cannot read)")
 
 
 def wants(data: bytes) -> bool:
@@ -115,6 +152,12 @@ def wants(data: bytes) -> bool:
 
 def lint_text(text: str, enabled: Sequence[str], settings: Optional[Dict[str, float]] = None,
               explicit: Sequence[str] = ()) -> List[Finding]:
+    return _lint(text, enabled, settings, explicit, [])
+
+
+def _lint(text: str, enabled: Sequence[str], settings: Optional[Dict[str, float]],
+          explicit: Sequence[str], problems: List[str]) -> List[Finding]:
+    """Findings on ``text``; a fix initlint got wrong is dropped and described in ``problems``."""
     module = parse(text)
     diagnostics: List[Diagnostic] = []
     for reader in READERS:
@@ -126,10 +169,45 @@ def lint_text(text: str, enabled: Sequence[str], settings: Optional[Dict[str, fl
         return []
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     index = LineIndex(text)
-    findings = [_resolve(d, positions, index) for d in diagnostics]
+    findings = [_resolve(d, positions, index, problems) for d in diagnostics]
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
+    checker = _ParseCheck(text)
+    for f in findings:
+        if f.fix is not None and not checker.parses(_apply(text, f.fix.edits)):
+            problems.append(_dropped(f))
+            f.fix = None
     return findings
+
+
+def _dropped(f: Finding) -> str:
+    return (f"internal error: the {f.code} fix at line {f.line} would not parse, so it was not "
+            f"offered (please report this with the file)")
+
+
+class _ParseCheck:
+    """Does a variant of a text parse? Python's own parser answers in a fraction of libcst's
+    time; libcst answers when Python's parser does not accept the original (a newer syntax)."""
+
+    def __init__(self, original: str) -> None:
+        self.fast = _ast_parses(original)
+
+    def parses(self, text: str) -> bool:
+        if self.fast:
+            return _ast_parses(text)
+        try:
+            cst.parse_module(text)
+        except (cst.ParserSyntaxError, RecursionError, MemoryError):
+            return False
+        return True
+
+
+def _ast_parses(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _dedupe(findings: List[Finding]) -> List[Finding]:
@@ -143,25 +221,10 @@ def _dedupe(findings: List[Finding]) -> List[Finding]:
     return out
 
 
-def _resolve(d: Diagnostic, positions, index: LineIndex) -> Finding:
+def _resolve(d: Diagnostic, positions, index: LineIndex, problems: List[str]) -> Finding:
     r = positions[d.node]
     rule = rules_mod.get(d.code)
-    fix = None
-    if d.fix is not None:
-        edits = []
-        for e in d.fix.edits:
-            er = positions[e.node]
-            start = index.offset(er.start.line, er.start.column)
-            end = index.offset(er.end.line, er.end.column)
-            if e.where == "after":
-                start = end
-            elif e.where == "before":
-                end = start
-            sl, sc = index.position(start)
-            el, ec = index.position(end)
-            edits.append(EditOut(start, end, e.text, sl, sc + 1, el, ec + 1))
-        fix = FixOut(d.fix.applicability, d.fix.message, edits)
-    return Finding(
+    finding = Finding(
         code=d.code,
         name=rule.name if rule else d.code,
         severity=d.severity,
@@ -170,8 +233,32 @@ def _resolve(d: Diagnostic, positions, index: LineIndex) -> Finding:
         column=r.start.column + 1,
         end_line=r.end.line,
         end_column=r.end.column + 1,
-        fix=fix,
     )
+    if d.fix is not None:
+        edits = [_edit_out(e, positions, index) for e in d.fix.edits]
+        if all(e is not None for e in edits):
+            finding.fix = FixOut(d.fix.applicability, d.fix.message, edits)  # type: ignore[arg-type]
+        else:
+            problems.append(_dropped(finding))
+    return finding
+
+
+def _edit_out(e, positions, index: LineIndex) -> Optional[EditOut]:
+    er = positions[e.node]
+    start = index.offset(er.start.line, er.start.column)
+    end = index.offset(er.end.line, er.end.column)
+    if e.where == "after":
+        start = end
+    elif e.where == "before":
+        end = start
+    elif e.where == "span":
+        base = start
+        start, end = base + e.span[0], base + e.span[1]
+        if e.expect is not None and index.text[start:end] != e.expect:
+            return None  # the node's code is not what the renderer saw
+    sl, sc = index.position(start)
+    el, ec = index.position(end)
+    return EditOut(start, end, e.text, sl, sc + 1, el, ec + 1)
 
 
 def fixable(f: Finding, level: Optional[str]) -> bool:
@@ -180,12 +267,16 @@ def fixable(f: Finding, level: Optional[str]) -> bool:
     return f.fix.applicability == "safe" or level == "unsafe"
 
 
-def apply_fixes(text: str, findings: Sequence[Finding], level: str) -> Tuple[str, int]:
-    """Apply the fixes allowed at ``level``; a fix whose edits overlap an earlier one waits for
-    the next pass. Returns the new text and how many findings were fixed."""
+def apply_fixes(text: str, findings: Sequence[Finding], level: str,
+                problems: Optional[List[str]] = None) -> Tuple[str, int]:
+    """Apply the fixes allowed at ``level``, one at a time: a fix whose edits overlap an
+    earlier one waits for the next pass, and a fix after which the text would not parse is
+    dropped alone (and described in ``problems``). Returns the new text and how many findings
+    were fixed."""
     chosen: List[EditOut] = []
     taken: List[Tuple[int, int]] = []
     count = 0
+    checker = _ParseCheck(text)
     for f in findings:
         if not fixable(f, level):
             continue
@@ -194,15 +285,23 @@ def apply_fixes(text: str, findings: Sequence[Finding], level: str) -> Tuple[str
                {(c.start, c.end, c.content) for c in chosen}]
         if any(_overlaps(e, taken) for e in new):
             continue
+        if new and not checker.parses(_apply(text, chosen + new)):
+            if problems is not None:
+                problems.append(_dropped(f).replace("was not offered", "was not applied"))
+            continue
         chosen.extend(new)
         taken.extend((e.start, e.end) for e in new)
         count += 1
     if not chosen:
         return text, 0
+    return _apply(text, chosen), count
+
+
+def _apply(text: str, edits: Sequence[EditOut]) -> str:
     out = text
-    for e in sorted(chosen, key=lambda e: (e.start, e.end), reverse=True):
+    for e in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
         out = out[: e.start] + e.content + out[e.end:]
-    return out, count
+    return out
 
 
 def _overlaps(e: EditOut, taken: List[Tuple[int, int]]) -> bool:
@@ -220,9 +319,10 @@ UNUSED_NOQA = "IL900"
 
 
 def lint_source(text: str, enabled: Sequence[str], settings: Optional[Dict[str, float]] = None,
-                explicit: Sequence[str] = (), respect_noqa: bool = True) -> List[Finding]:
+                explicit: Sequence[str] = (), respect_noqa: bool = True,
+                problems: Optional[List[str]] = None) -> List[Finding]:
     """:func:`lint_text`, then suppression comments and IL900 (unused suppressions)."""
-    findings = lint_text(text, enabled, settings, explicit)
+    findings = _lint(text, enabled, settings, explicit, problems if problems is not None else [])
     want_unused = UNUSED_NOQA in enabled
     if not respect_noqa or not noqa.might_have(text) or not (findings or want_unused):
         return findings
@@ -272,9 +372,13 @@ def add_noqa(text: str, findings: Sequence[Finding]) -> Tuple[str, int]:
 def lint_and_fix(text: str, options: Options) -> TextResult:
     enabled = options.enabled()
     explicit = options.explicit()
+    problems: List[str] = []
 
     def lint(t: str) -> List[Finding]:
-        return lint_source(t, enabled, options.settings, explicit, options.respect_noqa)
+        found: List[str] = []
+        out = lint_source(t, enabled, options.settings, explicit, options.respect_noqa, found)
+        problems[:] = found  # what the latest text's findings say
+        return out
 
     findings = lint(text)
     if options.add_noqa:
@@ -283,22 +387,31 @@ def lint_and_fix(text: str, options: Options) -> TextResult:
             try:
                 parse(new)
             except ParseError:
-                return TextResult(findings, text)
-            return TextResult(lint(new), new, noqa_added=n)
-        return TextResult(findings, text)
+                return TextResult(findings, text, problems=problems)
+            return TextResult(lint(new), new, noqa_added=n, problems=problems)
+        return TextResult(findings, text, problems=problems)
     if options.fix is None:
-        return TextResult(findings, text)
+        return TextResult(findings, text, problems=problems)
     fixed_total = 0
     current = text
+    dropped: List[str] = []
     for _ in range(MAX_FIX_PASSES):
-        new, n = apply_fixes(current, findings, options.fix)
+        new, n = apply_fixes(current, findings, options.fix, dropped)
         if n == 0 or new == current:
             break
+        saved = list(problems)
         try:
             new_findings = lint(new)
         except ParseError:
             # Never write code that does not parse: keep what we had before this pass.
+            problems[:] = saved
+            dropped.append("internal error: fixes made the file unparseable, so the last "
+                           "pass of fixes was not applied (please report this with the file)")
             break
         current, findings = new, new_findings
         fixed_total += n
-    return TextResult(findings, current, fixed_total)
+    return TextResult(findings, current, fixed_total, problems=_unique(problems + dropped))
+
+
+def _unique(items: List[str]) -> List[str]:
+    return list(dict.fromkeys(items))

@@ -109,11 +109,63 @@ def test_fix_never_writes_code_that_does_not_parse(monkeypatch):
     src = BAD
     options = engine.Options(fix="safe")
     # a fixer that produces an unbalanced quote
-    monkeypatch.setattr(engine, "apply_fixes", lambda t, f, l: (t.replace('"glorot_uniform"', '"he_uniform'), 1))
+    monkeypatch.setattr(engine, "apply_fixes",
+                        lambda t, f, l, p=None: (t.replace('"glorot_uniform"', '"he_uniform'), 1))
     out = engine.lint_and_fix(src, options)
     assert out.text == src
     assert out.fixed == 0
     assert [f.code for f in out.findings] == ["IL002"]
+    assert out.problems and "not applied" in out.problems[0]
+
+
+TWO_BAD = ('from keras import layers\n'
+           'a = layers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")\n'
+           'b = layers.Dense(8, activation="relu", kernel_initializer="glorot_normal")\n')
+
+
+def _break_fix_on_line(monkeypatch, line: int):
+    """Make the renderer's edit for the layer on ``line`` produce text that does not parse."""
+    real = engine._resolve
+
+    def resolve(d, positions, index, problems):
+        f = real(d, positions, index, problems)
+        if f.line == line and f.fix is not None:
+            f.fix.edits[0].content = '"he_normal'
+        return f
+
+    monkeypatch.setattr(engine, "_resolve", resolve)
+
+
+def test_a_fix_that_would_not_parse_is_dropped_alone(monkeypatch):
+    _break_fix_on_line(monkeypatch, 2)
+    out = engine.lint_and_fix(TWO_BAD, engine.Options(fix="safe"))
+    # the other layer's fix still applies; the broken one is neither applied nor silent
+    assert out.text == TWO_BAD.replace("glorot_normal", "he_normal")
+    assert out.fixed == 1
+    assert [(f.code, f.line, f.fix) for f in out.findings] == [("IL002", 2, None)]
+    assert out.problems == ["internal error: the IL002 fix at line 2 would not parse, so it was "
+                            "not offered (please report this with the file)"]
+
+
+def test_a_fix_that_would_not_parse_is_not_marked_fixable(monkeypatch, tmp_path):
+    """Reported without [*], and the run exits 2 (initlint's bug) unless --exit-zero."""
+    from click.testing import CliRunner
+
+    from initlint import cli
+
+    _break_fix_on_line(monkeypatch, 2)
+    p = tmp_path / "m.py"
+    p.write_text(TWO_BAD)
+    r = CliRunner().invoke(cli.cli, ["--format", "concise", "--isolated", str(p)])
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(f"{p}:2:59: IL002 Dense a (relu)")  # no [*]
+    assert lines[1].startswith(f"{p}:3:59: IL002 [*] Dense b (relu)")
+    assert "[*] 1 fixable with `initlint --fix`." in lines
+    assert f"initlint: error: {p}: internal error: the IL002 fix at line 2 would not parse" \
+        in r.stderr
+    assert r.exit_code == 2
+    r = CliRunner().invoke(cli.cli, ["--exit-zero", "--isolated", str(p)])
+    assert r.exit_code == 0
 
 
 def test_fixes_sharing_an_edit_apply_once():

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import libcst as cst
 
 from ..catalog import keras as K
+from ..edits import add_keyword
 from ..model import (
     Activation,
     chains,
@@ -250,15 +251,22 @@ class _Visitor(cst.CSTVisitor):
                 act.node = arg.value
                 layer.activation = act
                 layer.render["activation_given"] = act.name != "linear"
+            elif any(a.star for a in call.args):
+                layer.activation = Activation("unknown", source="unknown")
+                layer.render["activation_given"] = True
             elif default is not None:
                 layer.activation = Activation(K.ACTIVATION_STRINGS[default], source="default")
                 layer.render["activation_given"] = True
         # weights
+        splat = any(a.star for a in call.args)  # *args/**kwargs may carry any argument
         for role, (kw, default) in defn.weights.items():
             arg = args.get(kw)
             if role == "kernel" and arg is None and "init" in args and defn.kind == "embedding":
                 arg = args["init"]
-            spec = self._init_spec(arg.value if arg is not None else None, default)
+            if arg is None and splat:
+                spec = InitSpec("unknown", written="unknown", display="an unknown initializer")
+            else:
+                spec = self._init_spec(arg.value if arg is not None else None, default)
             if spec.is_default:
                 spec.render["keyword"] = kw
             layer.weights.append(Weight(role=role, init=spec))
@@ -766,13 +774,10 @@ class _Visitor(cst.CSTVisitor):
         if spec.written == "default":
             kw = spec.render.get("keyword", "kernel_initializer")
             call = layer.node
-            if not isinstance(call, cst.Call) or not call.args:
+            if not isinstance(call, cst.Call):
                 return None
-            last = call.args[-1]
-            if last.star:
-                return None
-            text = f", {kw}={q}{K.to_snake(cls)}{q}"
-            return [Edit(last.value, text, "after")]
+            edit = add_keyword(self.module, call, kw, f"{q}{K.to_snake(cls)}{q}")
+            return [edit] if edit is not None else None
         target = spec.render.get("target")
         written = spec.render.get("inner_written", spec.written)
         if written == "none":
