@@ -3,13 +3,14 @@
 Each file uses the closest ``pyproject.toml`` above it that has a ``[tool.initlint]`` table
 (configs are not merged, as in ruff). ``--config PATH`` makes one file apply everywhere and
 ``--isolated`` ignores every file. Command-line flags are applied on top of the file.
-Relative paths and globs in a config resolve against the config's own directory.
+Relative paths and globs in a config resolve against the config's own directory, and globs
+(``exclude``, ``extend-exclude``, the keys of ``per-file-ignores``) are ``.gitignore`` lines,
+matched with pathspec's implementation of git's wildmatch rules.
 """
 
 from __future__ import annotations
 
 import difflib
-import fnmatch
 import os
 import re
 import sys
@@ -17,6 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import rules as rules_mod
+
+try:  # pathspec >= 1.0; GitWildMatchPattern is its deprecated alias there
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern as _GitPattern
+except ImportError:  # pragma: no cover - pathspec 0.12
+    from pathspec.patterns.gitwildmatch import GitWildMatchPattern as _GitPattern
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,6 +36,11 @@ DEFAULT_EXCLUDE = (
     ".venv", ".vscode", "__pypackages__", "__pycache__", "_build", "buck-out", "build", "dist",
     "node_modules", "site-packages", "venv", ".initlint_cache",
 )
+
+
+#: Severities from the lowest; ``fail-on`` names the lowest one whose findings make exit 1.
+SEVERITIES = ("info", "warning", "error")
+DEFAULT_FAIL_ON = "warning"
 
 
 class ConfigError(Exception):
@@ -46,6 +57,7 @@ KEYS: Dict[str, str] = {
     "exclude": _LIST,
     "extend-exclude": _LIST,
     "respect-gitignore": "true or false",
+    "fail-on": "one of " + ", ".join(f'"{s}"' for s in SEVERITIES),
 }
 
 
@@ -72,6 +84,7 @@ class Config:
     exclude: Optional[List[str]] = None  # None: DEFAULT_EXCLUDE
     extend_exclude: List[str] = field(default_factory=list)
     respect_gitignore: bool = True
+    fail_on: Optional[str] = None  # None: DEFAULT_FAIL_ON
     settings: Dict[str, float] = field(default_factory=dict)
 
 
@@ -83,6 +96,7 @@ class Overrides:
     exclude: Optional[List[str]] = None
     extend_exclude: List[str] = field(default_factory=list)
     respect_gitignore: Optional[bool] = None
+    fail_on: Optional[str] = None  # --fail-on
     cwd: str = "."
 
 
@@ -94,29 +108,35 @@ class Resolved:
     enabled: List[str]
     explicit: List[str]
     settings: Dict[str, float]
-    #: (pattern, base directory) pairs a path is excluded by
+    #: (pattern, base directory) pairs, in order: the last one that matches a path decides
     exclude: List[Tuple[str, str]]
     respect_gitignore: bool
-    _compiled: Optional[List[Tuple["Globs", List[str]]]] = field(default=None, repr=False)
+    #: the lowest severity whose findings make initlint exit 1
+    fail_on: str = DEFAULT_FAIL_ON
+    _compiled: Optional[List[Tuple["Glob", List[str]]]] = field(default=None, repr=False)
     _exclude_globs: Optional["Globs"] = field(default=None, repr=False)
 
-    def excluded(self, path: str) -> bool:
-        """Does an exclude pattern match ``path`` (a file or a directory)?"""
+    def excluded(self, path: str, is_dir: Optional[bool] = None) -> bool:
+        """Would a ``.gitignore`` holding the exclude patterns (each in its base directory)
+        ignore ``path``, a file or (``is_dir``; by default asked of the file system) a
+        directory? Everything under an excluded directory is excluded too."""
         if self._exclude_globs is None:
             self._exclude_globs = Globs(self.exclude)
-        return self._exclude_globs(path)
+        return self._exclude_globs(path, is_dir)
 
-    def _per_file(self) -> List[Tuple["Globs", List[str]]]:
+    def _per_file(self) -> List[Tuple["Glob", List[str]]]:
         if self._compiled is None:
-            self._compiled = [(Globs([(pattern, self.config.root)]), codes)
+            self._compiled = [(Glob(pattern, self.config.root), codes)
                               for pattern, codes in self.config.per_file_ignores]
         return self._compiled
 
     def for_file(self, path: str) -> Tuple[List[str], List[str], List[str]]:
-        """(enabled, explicit, codes removed by per-file-ignores) for ``path``."""
+        """(enabled, explicit, codes removed by per-file-ignores) for ``path``. A key applies
+        to a file that a ``.gitignore`` holding only that key would ignore (the file, or a
+        directory above it, matches); a key starting with ``!`` to every other file."""
         removed: List[str] = []
-        for globs, codes in self._per_file():
-            if globs(path):
+        for glob, codes in self._per_file():
+            if glob.covers(path) != glob.negated:
                 removed.extend(c for c in self.enabled if _selects(codes, c) and c not in removed)
         enabled = [c for c in self.enabled if c not in removed]
         explicit = [c for c in self.explicit if c not in removed]
@@ -127,37 +147,134 @@ def _selects(selectors: Sequence[str], code: str) -> bool:
     return any(s == "ALL" or code.startswith(s) for s in selectors)
 
 
+#: The group pathspec's gitignore regexes capture the '/' after a directory in: a match that
+#: goes on past it is a match of a directory above the path, not of the path itself.
+_DIR_MARK = "ps_d"
+
+
+class Glob:
+    """One pattern in ``.gitignore`` syntax, as if written in a ``.gitignore`` in ``base``:
+    without a '/' (other than a trailing one) it matches a name at any depth, with one it is
+    anchored to ``base``; ``**``, a trailing '/' (directories only) and a leading '!' mean what
+    they mean to git. A path outside ``base`` (or ``base`` itself) is matched by its name
+    alone, and only by the patterns that match names anywhere."""
+
+    __slots__ = ("text", "base", "prefix", "negated", "floating", "regex")
+
+    def __init__(self, pattern: str, base: str) -> None:
+        self.text = pattern
+        self.base = os.path.abspath(base)
+        self.prefix = os.path.normcase(os.path.join(self.base, ""))
+        pat = pattern.replace(os.sep, "/") if os.sep != "/" else pattern
+        negated = pat.startswith("!")
+        body = pat[1:] if negated else pat
+        if body.startswith("./"):  # relative to the config: anchored
+            body = "/" + body[2:].lstrip("/")
+        if negated and not body.strip():
+            raise ValueError(f"invalid pattern {pattern!r}")
+        if negated and body.startswith("!"):  # as in git, only the first '!' negates
+            body = "\\" + body
+        compiled = _GitPattern(body)  # raises ValueError for an invalid pattern
+        self.negated = negated
+        self.regex = compiled.regex if compiled.include is not None else None
+        floating = body.rstrip("/")
+        while floating.startswith("**/"):
+            floating = floating[3:]
+        self.floating = "/" not in floating
+
+    def relative(self, path: str, is_dir: bool) -> Optional[str]:
+        """``path`` (absolute) as this pattern sees it, or None when it cannot match."""
+        if os.path.normcase(path).startswith(self.prefix):
+            rel = path[len(self.prefix):].replace(os.sep, "/")
+        elif self.floating:
+            rel = os.path.basename(path)
+        else:
+            return None
+        return rel + "/" if is_dir else rel
+
+    def match(self, rel: str):
+        return self.regex.match(rel) if self.regex is not None and rel else None
+
+    def covers(self, path: str) -> bool:
+        """Does the pattern (without its '!') match the file ``path`` or a directory above
+        it (up to ``base``)?"""
+        rel = self.relative(os.path.abspath(path), False)
+        return rel is not None and self.match(rel) is not None
+
+
+def _any_of(regexes: Sequence[Any]) -> Any:
+    """One regex that matches where any of ``regexes`` (pathspec's, flags alike) does, or
+    None."""
+    if not regexes or len({r.flags for r in regexes}) != 1:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{r.pattern.replace(f'(?P<{_DIR_MARK}>', '(?:')})"
+                                   for r in regexes), regexes[0].flags)
+    except re.error:  # pragma: no cover - a pathspec whose regexes do not combine
+        return None
+
+
+def _itself(m, rel: str) -> bool:
+    """Did the match ``m`` of ``rel`` match the path itself (not a directory above it)?"""
+    d = m.groupdict().get(_DIR_MARK)
+    return d is None or m.end(_DIR_MARK) == len(rel)
+
+
 class Globs:
-    """Globs (for excludes and per-file-ignores) compiled once: a pattern without '/' matches
-    a base name anywhere; one with '/' matches the path relative to its base directory (the
-    config's, or the working directory for the command line's), and everything under it."""
+    """A list of (pattern, base directory) pairs compiled once and read like the lines of a
+    ``.gitignore``, each in its own base directory (the config's, or the working directory for
+    the command line's): the last pattern that matches a path decides, a pattern starting with
+    '!' re-includes what an earlier one excluded, and, as in git, everything under an excluded
+    directory is excluded (nothing under it can be re-included). Directories at or above every
+    base are never looked at: outside its base a pattern only sees the path's own name."""
 
     def __init__(self, patterns: Sequence[Tuple[str, str]]) -> None:
-        names: List[str] = []
-        by_base: Dict[str, List[str]] = {}
-        for pat, base in patterns:
-            pat = pat.replace(os.sep, "/").rstrip("/")
-            if pat.startswith("./"):
-                pat = pat[2:]
-            if "/" not in pat:
-                names.append(fnmatch.translate(pat))
-            by_base.setdefault(os.path.abspath(base), []).append(pat)
-        self.names = re.compile("|".join(names)) if names else None
-        self.paths = [(base, re.compile("|".join(
-            fnmatch.translate(p) + "|" + fnmatch.translate(p + "/*") for p in pats)))
-            for base, pats in by_base.items()]
+        self.globs = [g for g in (Glob(p, b) for p, b in patterns) if g.regex is not None]
+        self.prefixes = sorted({g.prefix for g in self.globs}, key=len)
+        self._dirs: Dict[str, bool] = {}  # directory -> excluded, itself or by a parent
+        # One regex for each group of patterns that see a path alike (same base, and matching
+        # names anywhere or not): most paths match none, and are ruled out at once.
+        groups: Dict[Tuple[str, bool], List[Any]] = {}
+        for g in self.globs:
+            groups.setdefault((g.base, g.floating), []).append(g.regex)
+        self._any = {key: _any_of(regexes) for key, regexes in groups.items()}
 
-    def __call__(self, path: str) -> bool:
+    def __call__(self, path: str, is_dir: Optional[bool] = None) -> bool:
+        if not self.globs:
+            return False
+        if is_dir is None:
+            is_dir = os.path.isdir(path)
         path = os.path.abspath(path)
-        name = os.path.basename(path)
-        if self.names is not None and self.names.match(name):
-            return True
-        for base, rx in self.paths:
-            rel = os.path.relpath(path, base).replace(os.sep, "/")
-            if rel.startswith("../"):
+        return self._parent_excluded(path) or self._itself(path, is_dir)
+
+    def _parent_excluded(self, path: str) -> bool:
+        parent = os.path.dirname(path)
+        if parent == path or not any(os.path.normcase(parent).startswith(p)
+                                     for p in self.prefixes):
+            return False
+        hit = self._dirs.get(parent)
+        if hit is None:
+            hit = self._dirs[parent] = (self._parent_excluded(parent)
+                                        or self._itself(parent, True))
+        return hit
+
+    def _itself(self, path: str, is_dir: bool) -> bool:
+        """git's verdict on ``path`` alone: its last matching pattern, if any, decides."""
+        rels: Dict[Tuple[str, bool], Optional[str]] = {}
+        for g in reversed(self.globs):
+            key = (g.base, g.floating)
+            if key not in rels:
+                rel = g.relative(path, is_dir)
+                rx = self._any[key]
+                if rel is not None and rx is not None and rx.match(rel) is None:
+                    rel = None  # no pattern of the group matches
+                rels[key] = rel
+            rel = rels[key]
+            if rel is None:
                 continue
-            if rx.match(rel):
-                return True
+            m = g.match(rel)
+            if m is not None and _itself(m, rel):
+                return not g.negated
         return False
 
 
@@ -194,6 +311,22 @@ def _codes(value: Any, where: str) -> List[str]:
     return codes
 
 
+def _check_globs(patterns: List[str], root: str, where: str) -> List[str]:
+    for p in patterns:
+        try:
+            Glob(p, root)
+        except ValueError:
+            raise ConfigError(f"{where}: invalid pattern '{p}'") from None
+    return patterns
+
+
+def _fail_on(value: Any, where: str) -> str:
+    if value not in SEVERITIES:
+        got = f'"{value}"' if isinstance(value, str) else _describe(value)
+        raise ConfigError(f"{where}: expected {KEYS['fail-on']}, got {got}")
+    return value
+
+
 def parse_table(table: Dict[str, Any], path: str, root: str) -> Config:
     """Validate a ``[tool.initlint]`` table; every error names the file and the key."""
     cfg = Config(path=path, root=root)
@@ -211,15 +344,18 @@ def parse_table(table: Dict[str, Any], path: str, root: str) -> Config:
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: expected {KEYS[key]}, got {_describe(value)}")
             for glob, codes in value.items():
+                _check_globs([glob], root, f"{where}.\"{glob}\"")
                 cfg.per_file_ignores.append((glob, _codes(codes, f"{where}.\"{glob}\"")))
         elif key == "exclude":
-            cfg.exclude = _strings(value, where)
+            cfg.exclude = _check_globs(_strings(value, where), root, where)
         elif key == "extend-exclude":
-            cfg.extend_exclude = _strings(value, where)
+            cfg.extend_exclude = _check_globs(_strings(value, where), root, where)
         elif key == "respect-gitignore":
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: expected true or false, got {_describe(value)}")
             cfg.respect_gitignore = value
+        elif key == "fail-on":
+            cfg.fail_on = _fail_on(value, where)
         elif key in thresholds:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ConfigError(f"{where}: expected a number, got {_describe(value)}")
@@ -266,6 +402,11 @@ class Resolver:
                  isolated: bool = False) -> None:
         self.overrides = overrides
         self.isolated = isolated
+        if overrides.fail_on is not None:
+            _fail_on(overrides.fail_on, "--fail-on")
+        base_cwd = os.path.abspath(overrides.cwd)
+        _check_globs(overrides.exclude or [], base_cwd, "--exclude")
+        _check_globs(overrides.extend_exclude, base_cwd, "--extend-exclude")
         self.fixed: Optional[Config] = None
         if config_path is not None:
             if not os.path.isfile(config_path):
@@ -329,7 +470,8 @@ class Resolver:
         exclude += [(p, cfg.root) for p in cfg.extend_exclude]
         exclude += [(p, base_cwd) for p in o.extend_exclude]
         gitignore = cfg.respect_gitignore if o.respect_gitignore is None else o.respect_gitignore
-        res = Resolved(cfg, enabled, explicit, settings, exclude, gitignore)
+        fail_on = o.fail_on or cfg.fail_on or DEFAULT_FAIL_ON
+        res = Resolved(cfg, enabled, explicit, settings, exclude, gitignore, fail_on)
         self._resolved[key] = res
         return res
 
@@ -352,6 +494,7 @@ def show(res: Resolved, path: str) -> str:
         f"per-file-ignored = {lst(removed)}",
         f"exclude = {lst([p for p, _ in res.exclude])}",
         f"respect-gitignore = {'true' if res.respect_gitignore else 'false'}",
+        f'fail-on = "{res.fail_on}"',
     ]
     lines += [f"{k} = {v:g}" for k, v in sorted(thresholds.items())]
     return "\n".join(lines) + "\n"
