@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import click
 
@@ -16,6 +16,7 @@ from . import __version__, config, engine, files, report
 from . import rules as rules_mod
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+SEVERITIES = ("info", "warning", "error")
 
 
 def _split(values: Sequence[str]) -> List[str]:
@@ -60,9 +61,11 @@ def _error(msg: str) -> None:
               help="Use this config file for every path (pyproject.toml or initlint.toml).")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--show-settings", is_flag=True, help="Print the resolved settings for a file and exit.")
-@click.option("--format", "--output-format", "fmt", type=click.Choice(list(report.FORMATS)),
-              default="text", show_default=True, envvar="INITLINT_OUTPUT_FORMAT",
-              help="Output format.")
+@click.option("--format", "--output-format", "fmt", default="text", show_default=True,
+              envvar="INITLINT_OUTPUT_FORMAT", metavar="FORMAT[:FILE],...",
+              help=f"Output format: {', '.join(report.FORMATS)}. Several reports from one run: "
+                   "a comma-separated list where each but one names its file, e.g. "
+                   "github,sarif:initlint.sarif.")
 @click.option("-o", "--output-file", type=click.Path(dir_okay=False, writable=True),
               metavar="FILE", help="Write the report to FILE instead of standard output.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
@@ -70,6 +73,11 @@ def _error(msg: str) -> None:
               help="Add `# noqa: CODE` to every line with a finding (to adopt initlint today).")
 @click.option("--ignore-noqa", is_flag=True, help="Report findings even where `# noqa` says not to.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
+              help="The lowest severity whose findings make the exit code 1 (default: warning; "
+                   "info findings are shown but do not fail).")
+@click.option("--show-details", is_flag=True,
+              help="Print each finding's figures and reasoning under its message (text format).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: all cores).")
 @click.option("--stdin-filename", metavar="PATH", help="The name of the file read from stdin ('-').")
@@ -78,12 +86,24 @@ def _error(msg: str) -> None:
 @click.version_option(__version__, "--version", prog_name="initlint")
 def cli(paths, fix, unsafe_fixes, diff, show_fixes, select, extend_select, ignore, exclude,
         extend_exclude, force_exclude, respect_gitignore, config_path, isolated, show_settings,
-        fmt, output_file, statistics, add_noqa, ignore_noqa, exit_zero, jobs, stdin_filename,
-        explain, list_rules) -> None:
+        fmt, output_file, statistics, add_noqa, ignore_noqa, exit_zero, fail_on, show_details,
+        jobs, stdin_filename, explain, list_rules) -> None:
     """Lint weight-initializer choices in Keras and PyTorch code.
 
     PATHS are files, directories or notebooks (default: the current directory); '-' reads
-    standard input.
+    standard input, and so does --stdin-filename without PATHS.
+
+    \b
+    Commands:
+      initlint simulate PATH...   the signal std of every stack, layer by layer,
+                                  with your initializers and with initlint's
+                                  (see `initlint simulate --help`)
+
+    \b
+    Exit codes:
+      0  nothing reported at or above --fail-on (or --exit-zero)
+      1  findings at or above --fail-on, or a file that could not be linted
+      2  usage, configuration or internal error, or no file could be linted
     """
     color = _color()
     if list_rules:
@@ -101,6 +121,7 @@ def cli(paths, fix, unsafe_fixes, diff, show_fixes, select, extend_select, ignor
         exclude=_split_globs(exclude) or None,
         extend_exclude=_split_globs(extend_exclude),
         respect_gitignore=respect_gitignore,
+        fail_on=fail_on,
         cwd=os.getcwd(),
     )
     try:
@@ -114,9 +135,14 @@ def cli(paths, fix, unsafe_fixes, diff, show_fixes, select, extend_select, ignor
     level = "unsafe" if unsafe_fixes else "safe"
     options = engine.Options(fix=level if (fix or diff) else None,
                              respect_noqa=not ignore_noqa, add_noqa=add_noqa)
-    out_opts = _Output(fmt, color, output_file, statistics, show_fixes)
+    try:
+        outputs = _outputs(fmt, output_file)
+    except ValueError as e:
+        _error(str(e))
+        sys.exit(EXIT_ERROR)
+    out_opts = _Output(outputs, color, statistics, show_fixes, show_details)
 
-    paths = list(paths) or ["."]
+    paths = list(paths) or (["-"] if stdin_filename else ["."])
     if show_settings:
         sys.exit(_show_settings(resolver, stdin_filename if paths == ["-"] else paths[0]))
     if "-" in paths:
@@ -148,13 +174,38 @@ def cli(paths, fix, unsafe_fixes, diff, show_fixes, select, extend_select, ignor
 
 
 class _Output:
-    def __init__(self, fmt: str, color: Optional[bool], path: Optional[str], statistics: bool,
-                 show_fixes: bool) -> None:
-        self.fmt = fmt
-        self.color = False if path else color
-        self.path = path
+    def __init__(self, outputs: List[Tuple[str, Optional[str]]], color: Optional[bool],
+                 statistics: bool, show_fixes: bool, show_details: bool = False) -> None:
+        #: (format, file or None for standard output), the main report first
+        self.outputs = outputs
+        self.fmt = outputs[0][0]
+        self.color = color
         self.statistics = statistics
         self.show_fixes = show_fixes
+        self.show_details = show_details
+
+
+def _outputs(spec: str, output_file: Optional[str]) -> List[Tuple[str, Optional[str]]]:
+    """``--format``: ``FORMAT`` or ``FORMAT[:FILE],...``, where at most one report has no
+    file of its own (it goes to ``-o`` or standard output)."""
+    out: List[Tuple[str, Optional[str]]] = []
+    for item in (part.strip() for part in spec.split(",")):
+        name, sep, path = item.partition(":")
+        name = name.strip().lower()
+        if name not in report.FORMATS:
+            raise ValueError(f"--format: unknown format {name!r}; choose from "
+                             f"{', '.join(report.FORMATS)}")
+        if sep and not path:
+            raise ValueError(f"--format: {item!r} names no file")
+        out.append((name, path or None))
+    bare = [o for o in out if o[1] is None]
+    if len(bare) > 1:
+        raise ValueError("--format: at most one report may go to standard output; give the "
+                         "others a file (FORMAT:FILE)")
+    if not bare and output_file is not None:
+        raise ValueError("--output-file: every --format report already names its file")
+    # The report without a file of its own first: it goes to -o or standard output.
+    return [(n, output_file) for n, _ in bare] + [o for o in out if o[1] is not None]
 
 
 def _show_settings(resolver: config.Resolver, path: Optional[str]) -> int:
@@ -170,13 +221,30 @@ def _show_settings(resolver: config.Resolver, path: Optional[str]) -> int:
     return EXIT_CLEAN
 
 
+def _report_errors(results: List[files.FileResult]) -> None:
+    for r in results:
+        if r.error:
+            if r.error_line is not None:
+                # A syntax error: located like a finding, so editors and CI can jump to it.
+                click.echo(f"{_where(r)}: {r.error}", err=True)
+            else:
+                _error(f"{r.path}: {r.error}")
+        for problem in r.problems:
+            _error(f"{r.path}: {problem}")
+
+
+def _where(r: files.FileResult) -> str:
+    if r.error_cell is not None:
+        return f"{r.path}:{report.cell_location(r.error_cell, r.error_line, r.error_column or 1)}"
+    return f"{r.path}:{r.error_line}:{r.error_column or 1}"
+
+
 def _added(results: List[files.FileResult], missing: bool) -> int:
+    _report_errors(results)
     errors = [r for r in results if r.error]
-    for r in errors:
-        _error(f"{r.path}: {r.error}")
     n = sum(r.noqa_added for r in results)
     click.echo(f"Added {n} noqa directive{'s' if n != 1 else ''}.", err=True)
-    if missing or any(r.internal for r in errors):
+    if missing or any(r.internal for r in errors) or any(r.problems for r in results):
         return EXIT_ERROR
     return EXIT_FINDINGS if errors else EXIT_CLEAN
 
@@ -188,9 +256,8 @@ def _split_globs(values: Sequence[str]) -> List[str]:
 def _finish(results: List[files.FileResult], o: _Output, options: engine.Options, fix: bool,
             diff: bool, exit_zero: bool, level: str, missing: bool, n_files: int,
             out=None) -> int:
+    _report_errors(results)
     errors = [r for r in results if r.error]
-    for r in errors:
-        _error(f"{r.path}: {r.error}")
     linted = [r for r in results if not r.error]
     if diff:
         out = out or sys.stdout
@@ -200,45 +267,62 @@ def _finish(results: List[files.FileResult], o: _Output, options: engine.Options
         changed = sum(1 for r in linted if r.diff)
         click.echo(f"Would fix {sum(r.fixed for r in linted)} finding(s) in {changed} file(s).",
                    err=True)
-        return _exit_code(errors, linted, missing, bool(changed), exit_zero)
+        return _exit_code(results, missing, bool(changed), exit_zero)
     if n_files == 0 and not missing and o.fmt in ("text", "concise"):
         click.echo("initlint: warning: no Python files found", err=True)
-    try:
-        if o.path:
-            with open(o.path, "w", encoding="utf-8", newline="\n") as fh:
-                _write(linted, o, options, fix, level, fh)
-        else:
-            _write(linted, o, options, fix, level, out or sys.stdout)
-    except OSError as e:
-        _error(f"{o.path}: cannot write the report: {e.strerror or e}")
-        return EXIT_ERROR
-    has_findings = any(r.findings for r in linted)
-    return _exit_code(errors, linted, missing, has_findings or bool(errors), exit_zero)
+    for fmt, path in o.outputs:
+        try:
+            if path:
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+                with open(path, "w", encoding="utf-8", newline="\n") as fh:
+                    _write(linted, o, fmt, False, options, fix, level, fh, len(errors))
+            else:
+                _write(linted, o, fmt, o.color, options, fix, level, out or sys.stdout,
+                       len(errors))
+        except OSError as e:
+            _error(f"{path}: cannot write the report: {e.strerror or e}")
+            return EXIT_ERROR
+    failing = any(_fails(f.severity, r.fail_on) for r in linted for f in r.findings)
+    return _exit_code(results, missing, failing, exit_zero)
 
 
-def _write(linted: List[files.FileResult], o: _Output, options: engine.Options, fix: bool,
-           level: str, out) -> None:
+def _fails(severity: str, fail_on: str) -> bool:
+    return SEVERITIES.index(severity) >= SEVERITIES.index(fail_on)
+
+
+def _write(linted: List[files.FileResult], o: _Output, fmt: str, color: Optional[bool],
+           options: engine.Options, fix: bool, level: str, out, n_failed: int = 0) -> None:
     fix_level = options.fix or ("unsafe" if level == "unsafe" else None)
     if o.statistics:
-        report.write_statistics(linted, out, o.fmt, fix_level)
-    elif o.fmt == "json":
+        report.write_statistics(linted, out, fmt, fix_level, n_failed)
+    elif fmt == "json":
         report.write_json(linted, out)
-    elif o.fmt == "github":
+    elif fmt == "github":
         report.write_github(linted, out)
-    elif o.fmt == "sarif":
+    elif fmt == "sarif":
         report.write_sarif(linted, out, rules_mod.all_rules())
-    elif o.fmt == "gitlab":
+    elif fmt == "gitlab":
         report.write_gitlab(linted, out)
     else:
-        report.write_text(linted, out, color=o.color, fix_level=fix_level, fixing=fix,
-                          concise=o.fmt == "concise", show_fixes=o.show_fixes)
+        report.write_text(linted, out, color=color, fix_level=fix_level, fixing=fix,
+                          concise=fmt == "concise", show_fixes=o.show_fixes,
+                          show_details=o.show_details, n_failed=n_failed)
 
 
-def _exit_code(errors: List[files.FileResult], linted: List[files.FileResult], missing: bool,
-               reported: bool, exit_zero: bool) -> int:
+def _exit_code(results: List[files.FileResult], missing: bool, failing: bool,
+               exit_zero: bool) -> int:
+    """2 for a missing path, an internal error, or when nothing could be linted; 1 for failing
+    findings or a file that could not be linted; --exit-zero turns 1 (and a dropped fix,
+    initlint's own bug in an otherwise linted file) into 0."""
+    errors = [r for r in results if r.error]
+    linted = [r for r in results if not r.error]
     if missing or (errors and not linted) or any(r.internal for r in errors):
         return EXIT_ERROR
-    return EXIT_FINDINGS if reported and not exit_zero else EXIT_CLEAN
+    if exit_zero:
+        return EXIT_CLEAN
+    if any(r.problems for r in results):
+        return EXIT_ERROR
+    return EXIT_FINDINGS if failing or errors else EXIT_CLEAN
 
 
 def _stdin(name: str, resolver: config.Resolver, options: engine.Options, o: _Output,
@@ -251,7 +335,7 @@ def _stdin(name: str, resolver: config.Resolver, options: engine.Options, o: _Ou
         return EXIT_ERROR
     res = files.lint_bytes(name, data, files.options_for(target, options), want_diff=diff)
     if (fix or options.add_noqa) and not diff:
-        # Like ruff: the fixed source goes to stdout, the report to stderr.
+        # Like ruff: the fixed source goes to stdout, the report to stderr; no file is written.
         sys.stdout.buffer.write(res.new_data if res.new_data is not None else data)
         sys.stdout.flush()
         if options.add_noqa:
@@ -270,12 +354,13 @@ def _explain(code: str, color: Optional[bool]) -> int:
            "unsafe": "Fix is available with `--unsafe-fixes` (unsafe).",
            None: "No fix."}[r.fix]
     default = "on by default" if r.default_enabled else "off by default (select it to enable)"
-    text = f"# {r.name} ({r.code})\n\nSeverity: {r.severity}; {default}. {fix}\n\n{r.doc}\n"
+    severity = " or ".join(r.severities) if len(r.severities) < 3 else (
+        ", ".join(r.severities[:-1]) + " or " + r.severities[-1])
+    text = f"# {r.name} ({r.code})\n\nSeverity: {severity}; {default}. {fix}\n\n{r.doc}\n"
     if sys.stdout.isatty() and color is not False:
-        from rich.console import Console
         from rich.markdown import Markdown
 
-        Console().print(Markdown(text))
+        report.console(sys.stdout, color).print(Markdown(text))
     else:
         sys.stdout.write(text)
     return EXIT_CLEAN
@@ -283,6 +368,8 @@ def _explain(code: str, color: Optional[bool]) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = list(argv) if argv is not None else sys.argv[1:]
+    report.degrade_unencodable(sys.stdout)
+    report.degrade_unencodable(sys.stderr)
     try:
         if args[:1] == ["simulate"]:
             from .simulate import simulate_cmd

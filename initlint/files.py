@@ -160,8 +160,16 @@ class FileResult:
     path: str
     findings: List[engine.Finding] = field(default_factory=list)
     error: Optional[str] = None
+    #: Where in the file the error is (a syntax error): 1-based line and column, and the
+    #: 1-based cell in a notebook.
+    error_line: Optional[int] = None
+    error_column: Optional[int] = None
+    error_cell: Optional[int] = None
     #: The error is a bug in initlint, not a problem with the file (exit code 2).
     internal: bool = False
+    #: initlint's own bugs met while linting a file that was otherwise linted (a fix that would
+    #: not parse, dropped): one line each; they make the exit code 2.
+    problems: List[str] = field(default_factory=list)
     skipped: bool = False  # prefiltered: cannot contain a model
     fixed: int = 0
     noqa_added: int = 0
@@ -169,6 +177,8 @@ class FileResult:
     #: The fixed bytes, when fixing in memory (stdin) or the file changed.
     new_data: Optional[bytes] = None
     notebook: bool = False
+    #: The lowest severity whose findings fail the run, from the file's settings.
+    fail_on: str = "warning"
     #: The source lines the findings and their fixes touch, for excerpts:
     #: (cell or None, 1-based line) -> the line's text without its newline.
     lines: Dict[Tuple[Optional[int], int], str] = field(default_factory=dict)
@@ -179,7 +189,8 @@ def options_for(target: Target, base: engine.Options) -> engine.Options:
     enabled, explicit, _ = target.resolved.for_file(target.path)
     return engine.Options(settings=dict(target.resolved.settings), fix=base.fix,
                           enabled_codes=enabled, explicit_codes=explicit,
-                          respect_noqa=base.respect_noqa, add_noqa=base.add_noqa)
+                          respect_noqa=base.respect_noqa, add_noqa=base.add_noqa,
+                          fail_on=target.resolved.fail_on)
 
 
 def _wanted(data: bytes, options: engine.Options) -> bool:
@@ -194,7 +205,7 @@ _OWN_NOQA = re.compile(rb"noqa:[^\n]*IL[0-9]", re.IGNORECASE)
 
 def lint_bytes(path: str, data: bytes, options: engine.Options, want_diff: bool = False
                ) -> FileResult:
-    res = FileResult(path, notebook=notebook.is_notebook(path))
+    res = FileResult(path, notebook=notebook.is_notebook(path), fail_on=options.fail_on)
     if not _wanted(data, options):
         res.skipped = True
         return res
@@ -203,10 +214,14 @@ def lint_bytes(path: str, data: bytes, options: engine.Options, want_diff: bool 
     try:
         decoded = decode(data)
         out = engine.lint_and_fix(decoded.text, options)
-    except (SourceError, engine.ParseError) as e:
+    except SourceError as e:
         res.error = str(e)
         return res
+    except engine.ParseError as e:
+        res.error, res.error_line, res.error_column = str(e), e.line, e.column
+        return res
     res.findings = out.findings
+    res.problems = out.problems
     res.fixed = out.fixed
     res.noqa_added = out.noqa_added
     res.lines = _excerpt(out.text, out.findings)
@@ -249,7 +264,10 @@ def _lint_notebook(res: FileResult, data: bytes, options: engine.Options,
     try:
         out = engine.lint_and_fix(nb.joined, options)
     except engine.ParseError as e:
-        res.error = _cell_error(nb, str(e))
+        res.error = str(e)
+        if e.line is not None:
+            res.error_cell, res.error_line = nb.locate(e.line)
+            res.error_column = e.column
         return res
     final = nb
     if out.text != nb.joined:
@@ -269,6 +287,7 @@ def _lint_notebook(res: FileResult, data: bytes, options: engine.Options,
                     for c, n in zip(nb.cells, final.cells) if c.text != n.text)
     res.fixed = out.fixed
     res.noqa_added = out.noqa_added
+    res.problems = out.problems
     text = final.joined
     all_lines = text.splitlines()
     for n in _touched(out.findings):
@@ -292,17 +311,6 @@ def _to_cell(nb: notebook.Notebook, f: engine.Finding) -> engine.Finding:
             _, e.line = nb.locate(e.line)
             _, e.end_line = nb.locate(e.end_line)
     return f
-
-
-_AT_LINE = re.compile(r"at line (\d+)")
-
-
-def _cell_error(nb: notebook.Notebook, msg: str) -> str:
-    m = _AT_LINE.search(msg)
-    if not m:
-        return msg
-    cell, line = nb.locate(int(m.group(1)))
-    return msg[:m.start()] + f"in cell {cell} at line {line}" + msg[m.end():]
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
@@ -336,7 +344,9 @@ def _work(args: Tuple[str, engine.Options, bool, bool]) -> FileResult:
     try:
         return lint_path(path, options, write, want_diff)
     except RecursionError:
-        return FileResult(path, error="file too deeply nested to analyse")
+        return FileResult(path, error="internal error: initlint's analysis recursed too deeply "
+                                      "on this file (please report this with the file)",
+                          internal=True)
     except Exception as e:  # noqa: BLE001 - a bug must name the file, not kill the run
         return FileResult(path, error=f"internal error: {type(e).__name__}: {e} (please report "
                                       f"this with the file)", internal=True)

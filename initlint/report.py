@@ -22,9 +22,15 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 def location(path: str, f: Finding) -> str:
+    """``path:line:col``; in a notebook ``path:cell N:line L:col C``."""
     if f.cell is not None:
-        return f"{path}:cell {f.cell}:{f.line}:{f.column}"
+        return f"{path}:{cell_location(f.cell, f.line, f.column)}"
     return f"{path}:{f.line}:{f.column}"
+
+
+def cell_location(cell: int, line: int, column: int) -> str:
+    """Where in a notebook, the same way in every format: ``cell 3:line 2:col 5``."""
+    return f"cell {cell}:line {line}:col {column}"
 
 
 def one_line(message: str) -> str:
@@ -39,6 +45,7 @@ def _pairs(results: Sequence[FileResult]) -> List[Tuple[FileResult, Finding]]:
 
 
 def finding_to_json(path: str, f: Finding) -> Dict:
+    first, details = split_message(f.message)
     fix = None
     if f.fix is not None:
         fix = {
@@ -59,7 +66,8 @@ def finding_to_json(path: str, f: Finding) -> Dict:
         "code": f.code,
         "name": f.name,
         "severity": f.severity,
-        "message": f.message,
+        "message": first,
+        "details": "\n".join(details),
         "fix": fix,
     }
     if f.cell is not None:
@@ -76,44 +84,90 @@ def write_json(results: Sequence[FileResult], out: IO[str]) -> None:
 # --- text and concise ----------------------------------------------------------------------
 
 
-def _console(out: IO[str], color: Optional[bool]):
+def console(out: IO[str], color: Optional[bool], **kwargs: Any):
+    """A rich console on ``out``. ``color=False`` (``NO_COLOR``, a report file) means no styling
+    at all, bold included; ``None`` leaves it to the terminal. Emoji codes are never expanded."""
     from rich.console import Console
 
+    if color is False:
+        kwargs["color_system"] = None
     return Console(file=out, force_terminal=color if color else None, no_color=color is False,
-                   highlight=False, soft_wrap=True, emoji=False)
+                   highlight=False, soft_wrap=True, emoji=False, **kwargs)
+
+
+#: What initlint's own messages use beyond ASCII, for a stream that cannot encode it.
+_ASCII = {"√": "sqrt", "≈": "~", "·": "*", "×": "x", "→": "->", "←": "<-", "–": "-", "—": "-",
+          "…": "...", "≤": "<=", "≥": ">=", "±": "+-", "‘": "'", "’": "'", "“": '"', "”": '"',
+          "²": "^2", "⁻": "^-", "¹": "1", "½": "1/2"}
+
+
+def _degrade(exc: UnicodeError) -> Tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start:exc.end]
+    return "".join(_ASCII.get(ch, "?") for ch in text), exc.end
+
+
+def degrade_unencodable(stream: Any) -> None:
+    """Make ``stream`` write ``?`` (or an ASCII spelling) for what its encoding cannot encode,
+    instead of raising ``UnicodeEncodeError`` (``PYTHONIOENCODING=ascii``, a legacy console)."""
+    import codecs
+
+    try:
+        codecs.lookup_error("initlint.degrade")
+    except LookupError:
+        codecs.register_error("initlint.degrade", _degrade)
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        "√≈·×→".encode(encoding)
+        return
+    except (UnicodeEncodeError, LookupError):
+        pass
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="initlint.degrade")
+        except (ValueError, OSError):
+            pass
 
 
 def write_text(results: Sequence[FileResult], out: IO[str], *, color: Optional[bool],
                fix_level: Optional[str], fixing: bool, concise: bool = False,
-               show_fixes: bool = False) -> None:
+               show_fixes: bool = False, show_details: bool = False, n_failed: int = 0) -> None:
     from rich.markup import escape
 
-    console = _console(out, color)
+    con = console(out, color)
     offer = fix_level or "safe"
     for r, f in _pairs(results):
         can = fixable(f, offer)
         mark = "[*] " if can else ""
         style = SEVERITY_STYLE.get(f.severity, "")
-        first, *rest = f.message.splitlines() or [""]
-        message = one_line(f.message) if concise else first
-        console.print(f"[bold]{escape(location(r.path, f))}[/bold]: "
-                      f"[{style}]{f.code}[/{style}] {escape(mark)}{escape(message)}")
+        first, details = split_message(f.message)
+        con.print(f"[bold]{escape(location(r.path, f))}[/bold]: "
+                  f"[{style}]{f.code}[/{style}] {escape(mark)}{escape(first)}")
         if concise:
             continue
-        for line in rest:
-            console.print("    " + escape(line))
-        _excerpt(console, r, f, style)
+        if show_details:
+            for line in details:
+                con.print("  " + escape(line))
+        _excerpt(con, r, f, style)
         if f.fix is not None:
-            console.print(f"  [cyan]= help[/cyan]: {escape(f.fix.message)}"
-                          + ("" if can else f" ({f.fix.applicability} fix"
-                             f"{', with --unsafe-fixes' if f.fix.applicability == 'unsafe' else ''})"))
+            con.print(f"  [cyan]= help[/cyan]: {escape(f.fix.message)}"
+                      + ("" if can else f" ({f.fix.applicability} fix"
+                         f"{', with --unsafe-fixes' if f.fix.applicability == 'unsafe' else ''})"))
             if show_fixes:
-                _fix_diff(console, r, f)
-        console.print()
-    _summary(console, results, fix_level, fixing, show_fixes)
+                _fix_diff(con, r, f)
+        con.print()
+    _summary(con, results, fix_level, fixing, show_fixes, n_failed)
 
 
-def _excerpt(console, r: FileResult, f: Finding, style: str) -> None:
+def split_message(message: str) -> Tuple[str, List[str]]:
+    """A finding's message is one short line, then details (figures, reasoning) on more lines."""
+    lines = [line for line in message.splitlines() if line.strip()] or [""]
+    return lines[0], lines[1:]
+
+
+def _excerpt(con, r: FileResult, f: Finding, style: str) -> None:
     from rich.markup import escape
 
     last = min(f.end_line, f.line + 4)
@@ -122,18 +176,18 @@ def _excerpt(console, r: FileResult, f: Finding, style: str) -> None:
         return
     width = len(str(last))
     pad = " " * width
-    console.print(f"{pad} [blue]|[/blue]")
+    con.print(f"{pad} [blue]|[/blue]")
     for n, text in lines:
         assert text is not None
-        console.print(f"[blue]{n:>{width}} |[/blue] {escape(text.expandtabs(1))}")
+        con.print(f"[blue]{n:>{width}} |[/blue] {escape(text.expandtabs(1))}")
         start = f.column - 1 if n == f.line else len(text) - len(text.lstrip())
         end = f.end_column - 1 if n == f.end_line else len(text)
         if end <= start:
             end = start + 1
         marks = " " * start + "^" * (end - start)
         tail = f" {f.code}" if n == last else ""
-        console.print(f"{pad} [blue]|[/blue] [{style}]{marks}{tail}[/{style}]")
-    console.print(f"{pad} [blue]|[/blue]")
+        con.print(f"{pad} [blue]|[/blue] [{style}]{marks}{tail}[/{style}]")
+    con.print(f"{pad} [blue]|[/blue]")
 
 
 def apply_to_lines(lines: Dict[int, str], edits: Sequence[Any]) -> Tuple[List[int], List[str]]:
@@ -155,7 +209,7 @@ def apply_to_lines(lines: Dict[int, str], edits: Sequence[Any]) -> Tuple[List[in
     return numbers, text.split("\n")
 
 
-def _fix_diff(console, r: FileResult, f: Finding) -> None:
+def _fix_diff(con, r: FileResult, f: Finding) -> None:
     from rich.markup import escape
 
     assert f.fix is not None
@@ -165,16 +219,16 @@ def _fix_diff(console, r: FileResult, f: Finding) -> None:
         return
     numbers, new = apply_to_lines(lines, f.fix.edits)
     label = "Safe fix" if f.fix.applicability == "safe" else "Unsafe fix"
-    console.print(f"  [cyan]{label}[/cyan]")
+    con.print(f"  [cyan]{label}[/cyan]")
     width = len(str(numbers[-1]))
     for n in numbers:
-        console.print(f"  [red]{n:>{width}} - {escape(lines[n])}[/red]")
+        con.print(f"  [red]{n:>{width}} - {escape(lines[n])}[/red]")
     for i, text in enumerate(new):
-        console.print(f"  [green]{numbers[0] + i:>{width}} + {escape(text)}[/green]")
+        con.print(f"  [green]{numbers[0] + i:>{width}} + {escape(text)}[/green]")
 
 
-def _summary(console, results: Sequence[FileResult], fix_level: Optional[str], fixing: bool,
-             show_fixes: bool) -> None:
+def _summary(con, results: Sequence[FileResult], fix_level: Optional[str], fixing: bool,
+             show_fixes: bool, n_failed: int = 0) -> None:
     total = 0
     counts = {"error": 0, "warning": 0, "info": 0}
     n_fixable = 0
@@ -189,25 +243,40 @@ def _summary(console, results: Sequence[FileResult], fix_level: Optional[str], f
         elif f.fix is not None:
             n_unsafe_hidden += 1
     if fixing and show_fixes and n_fixed:
-        console.print(f"Fixed {n_fixed} finding{'s' if n_fixed != 1 else ''}:", markup=False)
+        con.print(f"Fixed {n_fixed} finding{'s' if n_fixed != 1 else ''}:", markup=False)
         for r in results:
             if r.fixed:
-                console.print(f"  - {r.path}: {r.fixed} fixed", markup=False)
+                con.print(f"  - {r.path}: {r.fixed} fixed", markup=False)
     parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 and s != 'info' else ''}"
              for s in ("error", "warning", "info") if counts.get(s)]
     if fixing and n_fixed:
-        console.print(f"Fixed {n_fixed} finding{'s' if n_fixed != 1 else ''}, "
-                      f"{total} remaining{' (' + ', '.join(parts) + ')' if parts else ''}.")
+        con.print(f"Fixed {n_fixed} finding{'s' if n_fixed != 1 else ''}, "
+                  f"{total} remaining{' (' + ', '.join(parts) + ')' if parts else ''}.")
     elif total:
-        console.print(f"Found {total} finding{'s' if total != 1 else ''} ({', '.join(parts)}).")
+        con.print(f"Found {total} finding{'s' if total != 1 else ''} ({', '.join(parts)}).")
     else:
-        console.print("All checks passed!")
+        con.print(_clean_line(n_failed), markup=False)
+    if n_failed and total:
+        con.print(_failed_line(n_failed), markup=False)
     if not fixing and n_fixable:
-        console.print(f"[*] {n_fixable} fixable with `initlint --fix"
-                      f"{' --unsafe-fixes' if fix_level == 'unsafe' else ''}`.", markup=False)
+        con.print(f"[*] {n_fixable} fixable with `initlint --fix"
+                  f"{' --unsafe-fixes' if fix_level == 'unsafe' else ''}`.", markup=False)
     if n_unsafe_hidden and fix_level != "unsafe":
-        console.print(f"({n_unsafe_hidden} more fix{'es' if n_unsafe_hidden != 1 else ''} "
-                      f"available with `--unsafe-fixes`.)", markup=False)
+        con.print(f"({n_unsafe_hidden} more fix{'es' if n_unsafe_hidden != 1 else ''} "
+                  f"available with `--unsafe-fixes`.)", markup=False)
+
+
+def _failed_line(n_failed: int) -> str:
+    return (f"{n_failed} file{'s' if n_failed != 1 else ''} could not be linted "
+            f"(see the errors above).")
+
+
+def _clean_line(n_failed: int) -> str:
+    """The summary of a run without findings; never "All checks passed!" when a file could
+    not be linted."""
+    if n_failed:
+        return "No findings in the files that were linted; " + _failed_line(n_failed)
+    return "All checks passed!"
 
 
 def statistics(results: Sequence[FileResult], fix_level: Optional[str]) -> List[Dict]:
@@ -221,7 +290,7 @@ def statistics(results: Sequence[FileResult], fix_level: Optional[str]) -> List[
 
 
 def write_statistics(results: Sequence[FileResult], out: IO[str], fmt: str,
-                     fix_level: Optional[str]) -> None:
+                     fix_level: Optional[str], n_failed: int = 0) -> None:
     rows = statistics(results, fix_level)
     if fmt == "json":
         json.dump(rows, out, indent=2)
@@ -233,7 +302,7 @@ def write_statistics(results: Sequence[FileResult], out: IO[str], fmt: str,
                   f"{r['name']}\n")
     total = sum(r["count"] for r in rows)
     out.write(f"Found {total} finding{'s' if total != 1 else ''}.\n" if total
-              else "All checks passed!\n")
+              else _clean_line(n_failed) + "\n")
 
 
 # --- CI formats ----------------------------------------------------------------------------
@@ -284,7 +353,7 @@ def write_github(results: Sequence[FileResult], out: IO[str]) -> None:
         props = [f"file={_escape_property(path)}"]
         message = f.message
         if f.cell is not None:
-            message = f"cell {f.cell}, line {f.line}, column {f.column}: {message}"
+            message = f"{cell_location(f.cell, f.line, f.column)}: {message}"
         else:
             props.append(f"line={f.line}")
             props.append(f"endLine={f.end_line}")
@@ -369,7 +438,7 @@ def sarif(results: Sequence[FileResult], rules: Sequence[Any]) -> Dict:
         message = f.message
         region: Dict[str, int]
         if f.cell is not None:
-            message = f"cell {f.cell}, line {f.line}, column {f.column}: {message}"
+            message = f"{cell_location(f.cell, f.line, f.column)}: {message}"
             region = {"startLine": 1}
         else:
             region = {"startLine": f.line, "startColumn": f.column, "endLine": f.end_line,
@@ -436,10 +505,10 @@ def gitlab(results: Sequence[FileResult]) -> List[Dict]:
         message = f.message
         lines = {"begin": f.line, "end": f.end_line}
         if f.cell is not None:
-            message = f"cell {f.cell}, line {f.line}, column {f.column}: {message}"
+            message = f"{cell_location(f.cell, f.line, f.column)}: {message}"
             lines = {"begin": 1, "end": 1}
         items.append({
-            "description": f"{f.code} {one_line(message)}",
+            "description": f"{f.code} {split_message(message)[0]}",
             "check_name": f.code,
             "fingerprint": digest,
             "severity": GITLAB_SEVERITY.get(f.severity, "minor"),
@@ -454,15 +523,13 @@ def write_gitlab(results: Sequence[FileResult], out: IO[str]) -> None:
 
 
 def rules_table(rules: List, out: IO[str], color: Optional[bool]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out, force_terminal=color if color else None, no_color=color is False,
-                      highlight=False, width=200 if not out.isatty() else None)
+    con = console(out, color, width=200 if not out.isatty() else None)
     table = Table(box=None, show_edge=False, pad_edge=False)
     for col in ("code", "name", "default", "severity", "fix", "summary"):
         table.add_column(col)
     for r in rules:
-        table.add_row(r.code, r.name, "on" if r.default_enabled else "off", r.severity,
+        table.add_row(r.code, r.name, "on" if r.default_enabled else "off", r.severity_range,
                       r.fix or "-", r.summary)
-    console.print(table)
+    con.print(table)

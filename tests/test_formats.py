@@ -59,11 +59,11 @@ def test_github(findings, tmp_path, monkeypatch):
                         "the signal saturates%0Asee the second line")
     # A notebook cell has no line in the JSON file: the cell goes into the message.
     assert lines[2] == ("::warning file=nb.ipynb,title=IL003 unscaled-random-normal::"
-                        "cell 3, line 4, column 5: std 1 | pipe")
+                        "cell 3:line 4:col 5: std 1 | pipe")
     md = summary.read_text()
     assert md.count("\n| ") == 1 + 5  # header + every finding
     assert "std 1 \\| pipe" in md and "saturates<br>see the second line" in md
-    assert "`nb.ipynb:cell 3:4:5`" in md
+    assert "`nb.ipynb:cell 3:line 4:col 5`" in md
 
 
 def test_sarif_validates_and_locates(findings):
@@ -125,19 +125,20 @@ def test_concise_is_one_line_per_finding(findings):
     out = io.StringIO()
     report.write_text(findings, out, color=False, fix_level=None, fixing=False, concise=True)
     lines = out.getvalue().splitlines()
+    # the message's first line; its details are for --show-details and the JSON
     assert lines[0].endswith("/pkg/a,b:c.py:2:55: IL002 [*] 50% of units are dead, std 15.8: "
-                             "the signal saturates see the second line")
-    assert lines[4].endswith("nb.ipynb:cell 3:4:5: IL003 std 1 | pipe")
+                             "the signal saturates")
+    assert lines[4].endswith("nb.ipynb:cell 3:line 4:col 5: IL003 std 1 | pipe")
     assert lines[5] == "Found 5 findings (1 error, 2 warnings, 2 info)."
 
 
 def test_text_has_excerpt_underline_and_fix(findings):
     out = io.StringIO()
     report.write_text(findings, out, color=False, fix_level=None, fixing=False,
-                      show_fixes=True)
+                      show_fixes=True, show_details=True)
     text = out.getvalue()
     assert "IL002 [*] 50% of units are dead, std 15.8: the signal saturates\n" \
-           "    see the second line\n" in text
+           "  see the second line\n" in text
     assert '2 | layers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")' in text
     assert "  | " + " " * 54 + "^" * 16 + " IL002" in text
     assert "= help: Use he_uniform" in text
@@ -150,7 +151,8 @@ def test_json_round_trips_the_message(findings):
     out = io.StringIO()
     report.write_json(findings, out)
     data = json.loads(out.getvalue())
-    assert data[0]["message"] == MESSAGE
+    assert data[0]["message"] + "\n" + data[0]["details"] == MESSAGE
+    assert data[1]["details"] == ""
     assert "cell" not in data[0] and data[-1]["cell"] == 3
 
 

@@ -18,13 +18,12 @@ def test_findings_name_the_cell():
     assert r.returncode == 1
     lines = r.stdout.decode().splitlines()
     assert lines[:3] == [
-        f"{NB}:cell 4:3:61: IL002 [*] glorot_uniform on Dense with relu: signal std x0.868 "
-        "through this layer (fan-in 784, fan-out 256); he_uniform gives x1.0",
-        f"{NB}:cell 4:4:61: IL002 [*] glorot_normal on Dense with relu: signal std x0.707 per "
-        "layer on square layers (x0.0313 over 10); he_normal keeps x1.0",
-        f"{NB}:cell 5:1:5: IL003 np.random.randn (std 1.0) on weight w ignores fan-in: "
-        "pre-activation std ≈ 1.0·√fan_in = 28.0 at fan-in 784: the signal grows (scaling by "
-        "√(2/fan_in) gives 1.41)",
+        f"{NB}:cell 4:line 3:col 61: IL002 [*] Dense (relu): glorot_uniform shrinks signal std "
+        "to 0.868x (784→256); use he_uniform",
+        f"{NB}:cell 4:line 4:col 61: IL002 [*] Dense (relu): glorot_normal shrinks signal std "
+        "to 0.707x per layer; use he_normal",
+        f"{NB}:cell 5:line 1:col 5: IL003 weight w: np.random.randn (std 1.0) ignores fan-in: "
+        "pre-activation std 28.0 (fan-in 784); use scaling by √(2/fan_in)",
     ]
     data = json.loads(run_cli("--format", "json", str(NB)).stdout)
     assert [(d["cell"], d["line"], d["column"]) for d in data] == [(4, 3, 61), (4, 4, 61),
@@ -114,7 +113,7 @@ def test_broken_notebooks_are_one_line_errors(tmp_path, content, message):
     assert r.returncode == 1
     (line,) = err.strip().splitlines()
     assert line.startswith(f"initlint: error: {p}: {message}")
-    assert "ok.ipynb:cell 4:3:61" in r.stdout.decode()
+    assert "ok.ipynb:cell 4:line 3:col 61" in r.stdout.decode()
 
 
 def test_syntax_error_names_the_cell(tmp_path):
@@ -125,7 +124,7 @@ def test_syntax_error_names_the_cell(tmp_path):
     p = tmp_path / "nb.ipynb"
     p.write_text(json.dumps(nb))
     err = run_cli(str(p)).stderr.decode()
-    assert "in cell 2 at line" in err
+    assert err == f"{p}:cell 2:line 1:col 5: syntax error: '(' was never closed\n"
 
 
 def test_other_languages_are_skipped(tmp_path):
