@@ -365,7 +365,8 @@ def f(x):
     return 1 / (1 + np.exp(-(x @ W)))
 """)
     (line, code, msg) = found[0]
-    assert code == "IL003" and "= 15.8 at fan-in 250" in msg
+    assert code == "IL003" and "pre-activation std 15.8 (fan-in 250)" in msg
+    assert "= 1.0·√250 = 15.8 for unit inputs" in msg
 
 
 def test_a_result_that_feeds_nothing_is_an_output():

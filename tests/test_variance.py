@@ -102,7 +102,8 @@ def test_il003_claim_unit_normal_saturates_sigmoid():
     (line, code, msg), = lint("import keras\nfrom keras import layers\ni = keras.Input((250,))\n"
                               "o = layers.Dense(250, activation='sigmoid', kernel_initializer="
                               "keras.initializers.RandomNormal(stddev=1.0))(i)\n")
-    assert "15.8 at fan-in 250" in msg and "77.2% of units" in msg
+    assert "saturates 77.2% of sigmoid units at fan-in 250" in msg
+    assert "√250 = 15.8" in msg
 
 
 def test_il003_claim_fixed_std_depends_on_width():

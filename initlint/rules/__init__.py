@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 from ..model import Diagnostic, Edit, Fix, InitRequest, Layer, Network, Weight
 
@@ -44,6 +44,9 @@ class Context:
 Check = Callable[[Layer, Context], Iterable[Diagnostic]]
 
 
+SEVERITY_ORDER = ("info", "warning", "error")
+
+
 @dataclass
 class Rule:
     code: str
@@ -59,10 +62,36 @@ class Rule:
     doc_text: Optional[str] = None
     #: "layer": check(layer, ctx) per layer; "network": check(network, ctx) once per file.
     scope: str = "layer"
+    #: Every severity the rule's findings can have, lowest first.
+    severities: Tuple[str, ...] = ()
+    #: A complete file the rule reports (once), and the same file after the fix (or, for a
+    #: rule without a fix, written the way the rule recommends). ``--explain`` shows both and
+    #: the tests lint them.
+    example: str = ""
+    fixed: str = ""
+    #: The first line of the message the example gets.
+    finding: str = ""
 
     @property
     def doc(self) -> str:
-        return inspect.cleandoc(self.doc_text or self.check.__doc__ or "")
+        """What ``--explain`` prints: the documentation with its example, the finding it gets
+        and the fixed code inserted before the ``## Fix`` section."""
+        text = inspect.cleandoc(self.doc_text or self.check.__doc__ or "")
+        if not self.example:
+            return text
+        block = (f"## Example\n```python\n{self.example}```\n\n"
+                 f"initlint reports:\n```\n{self.code} {self.finding}\n```\n\n"
+                 f"Use instead:\n```python\n{self.fixed}```\n")
+        head, sep, tail = text.partition("## Fix\n")
+        if not sep:
+            return f"{text.rstrip()}\n\n{block}"
+        return f"{head.rstrip()}\n\n{block}\n{sep}{tail}"
+
+    @property
+    def severity_range(self) -> str:
+        """``warning``, or ``info-error`` for a rule whose findings vary."""
+        levels = self.severities or (self.severity,)
+        return levels[0] if len(levels) == 1 else f"{levels[0]}-{levels[-1]}"
 
 
 REGISTRY: Dict[str, Rule] = {}
@@ -70,14 +99,20 @@ REGISTRY: Dict[str, Rule] = {}
 
 def rule(code: str, name: str, severity: str, *, default: bool = True,
          fix: Optional[str] = None, summary: str, doc: Optional[str] = None,
-         scope: str = "layer") -> Callable[[Check], Check]:
+         scope: str = "layer", severities: Sequence[str] = (), example: str = "",
+         fixed: str = "", finding: str = "") -> Callable[[Check], Check]:
     """Register ``check`` under ``code``. One check may carry several codes (a finding and its
     quieter variant); it runs once when any of them is enabled."""
+    levels = tuple(sorted(set(severities) or {severity}, key=SEVERITY_ORDER.index))
+    if levels[-1] != severity:
+        raise ValueError(f"{code}: the highest of {levels} must be {severity}")
 
     def register(fn: Check) -> Check:
         if code in REGISTRY:
             raise ValueError(f"duplicate rule code {code}")
-        REGISTRY[code] = Rule(code, name, severity, default, fix, fn, summary, doc, scope)
+        REGISTRY[code] = Rule(code, name, severity, default, fix, fn, summary, doc, scope,
+                              levels, inspect.cleandoc(example) + "\n" if example else "",
+                              inspect.cleandoc(fixed) + "\n" if fixed else "", finding)
         return fn
 
     return register
@@ -232,6 +267,7 @@ def _merge_shared(diags: List[Diagnostic]) -> List[Diagnostic]:
     for group in groups.values():
         n = len({id(g.layer) for g in group}) - 1
         if n:
-            group[0].message += (f" (the same call also sets {n} more "
-                                 f"layer{'s' if n > 1 else ''})")
+            first, sep, details = group[0].message.partition("\n")
+            group[0].message = (f"{first} (and {n} more layer{'s' if n > 1 else ''} set by "
+                                f"this call){sep}{details}")
     return out

@@ -20,23 +20,59 @@ _IL101_DOC = """
     random init. It is still an unusual choice, so the rule exists for audits; it is off by
     default and reports at `info`.
 
-    ## Example
-    ```python
-    model = keras.Sequential([
-        layers.Dense(32, activation="tanh", kernel_initializer="ones"),
-        layers.Dense(1),
-    ])
-    ```
-
     ## Fix
     The same unsafe fix as IL001: the variance-scaled initializer that fits the activation.
 """
 
 
-@rule("IL001", "constant-kernel", "error", fix="unsafe",
-      summary="Zero or constant kernel that never breaks symmetry or is dead")
+@rule("IL001", "constant-kernel", "error", fix="unsafe", severities=("warning", "error"),
+      summary="Zero or constant kernel that never breaks symmetry or is dead",
+      example="""
+          import keras
+          from keras import layers
+
+          model = keras.Sequential([
+              keras.Input((16,)),
+              layers.Dense(32, activation="relu", kernel_initializer="zeros"),
+              layers.Dense(1),
+          ])
+      """,
+      fixed="""
+          import keras
+          from keras import layers
+
+          model = keras.Sequential([
+              keras.Input((16,)),
+              layers.Dense(32, activation="relu", kernel_initializer="he_uniform"),
+              layers.Dense(1),
+          ])
+      """,
+      finding=("Dense before relu: zeros kernel and zero bias make it dead (output and "
+              "gradient stay 0); use he_uniform"))
 @rule("IL101", "constant-kernel-random-next", "info", default=False, fix="unsafe",
-      summary="Constant hidden kernel rescued by a random next layer", doc=_IL101_DOC)
+      summary="Constant hidden kernel rescued by a random next layer", doc=_IL101_DOC,
+      example="""
+          import keras
+          from keras import layers
+
+          model = keras.Sequential([
+              keras.Input((16,)),
+              layers.Dense(32, activation="tanh", kernel_initializer="ones"),
+              layers.Dense(1),
+          ])
+      """,
+      fixed="""
+          import keras
+          from keras import layers
+
+          model = keras.Sequential([
+              keras.Input((16,)),
+              layers.Dense(32, activation="tanh", kernel_initializer="glorot_uniform"),
+              layers.Dense(1),
+          ])
+      """,
+      finding=("Dense: constant kernel (1) trains only because the next layer is random; use "
+              "glorot_uniform"))
 def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     """
     ## What it does
@@ -64,22 +100,6 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     full-batch training of an 8-32-32-1 MLP both placements stayed at the constant predictor
     (MSE 1.00) while a random init reached 0.014.
 
-    ## Example
-    ```python
-    model = keras.Sequential([
-        layers.Dense(32, activation="relu", kernel_initializer="zeros"),
-        layers.Dense(1),
-    ])
-    ```
-
-    Use instead:
-    ```python
-    model = keras.Sequential([
-        layers.Dense(32, activation="relu", kernel_initializer="he_uniform"),
-        layers.Dense(1),
-    ])
-    ```
-
     ## Fix
     Replaces the initializer with the one that fits the activation: He for the ReLU family,
     Glorot for tanh, sigmoid and linear layers, LeCun for SELU. The fix is unsafe: it changes
@@ -94,18 +114,22 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     if v is None:
         return
     spec = w.init
-    what = "zeros" if spec.is_zero else f"a constant ({spec.value:g})"
+    what = "zeros kernel" if spec.is_zero else f"constant kernel ({spec.value:g})"
     label = layer_label(layer)
     req = request_for(layer, spec, distribution="uniform")
     new = ctx.name(layer, req)
     act = layer.activation.name
     if v == symmetry.DEAD:
-        msg = (f"{label} kernel is {what} with a zero bias before {act}: output and gradient "
-               f"are 0 forever (relu'(0) = 0), and layers below it get no gradient; use {new}")
+        msg = (f"{label} before {act}: {what} and zero bias make it dead (output and "
+               f"gradient stay 0); use {new}\n"
+               f"{act}'(0) = 0, so the kernel never moves, and the layers below it get no "
+               f"gradient either.")
         code, sev = "IL001", "error"
     elif v == symmetry.SYMMETRIC:
-        msg = (f"{label} kernel is {what} and the next layer's kernel is constant too: its units "
-               f"stay identical forever and the layer acts as one unit; use {new}")
+        msg = (f"{label}: {what} feeds another constant kernel, so its units stay "
+               f"identical; use {new}\n"
+               f"Units with equal incoming weights and equal rows in the next kernel get equal "
+               f"gradients at every step: the layer acts as one unit, whatever its width.")
         code, sev = "IL001", "error"
     elif v == symmetry.UNKNOWN_NEXT:
         if spec.is_zero:
@@ -113,12 +137,16 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
             # always deliberate: zero-init projections, offsets and gates (all 9 such layers in
             # a survey of real PyTorch repositories were).
             return
-        msg = (f"{label} kernel is {what}; initlint cannot see what follows it. Training fails "
-               f"if the next layer's kernel is constant too; use {new}")
+        msg = (f"{label}: {what}; its units stay identical if the next kernel is "
+               f"constant too; use {new}\n"
+               f"initlint cannot see the layer that consumes this one. A random next kernel "
+               f"breaks the tie; a constant one never does.")
         code, sev = "IL001", "warning"
     else:
-        msg = (f"{label} kernel is {what}; the next layer's random weights break the symmetry, "
-               f"so it trains, but {new} is the usual choice")
+        msg = (f"{label}: {what} trains only because the next layer is random; use "
+               f"{new}\n"
+               f"The next layer's random weights send different gradients to each unit and "
+               f"break the tie.")
         code, sev = "IL101", "info"
     fix = ctx.fix(layer, w, req, "unsafe", f"Use {new}")
     yield Diagnostic(code, sev, msg, spec.node if spec.node is not None else layer.node, fix)

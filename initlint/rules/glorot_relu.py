@@ -11,7 +11,19 @@ from . import Context, rule
 from .common import fmt, layer_label, request_for
 
 @rule("IL002", "glorot-with-relu", "warning", fix="safe",
-      summary="Explicit Glorot/Xavier initializer on a ReLU-family layer")
+      summary="Explicit Glorot/Xavier initializer on a ReLU-family layer",
+      example="""
+          from keras import layers
+
+          hidden = layers.Dense(64, activation="relu", kernel_initializer="glorot_uniform")
+      """,
+      fixed="""
+          from keras import layers
+
+          hidden = layers.Dense(64, activation="relu", kernel_initializer="he_uniform")
+      """,
+      finding=("Dense hidden (relu): glorot_uniform shrinks signal std to 0.707x per layer; "
+              "use he_uniform"))
 def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     """
     ## What it does
@@ -25,16 +37,6 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     forward and backward. Over 10 layers that is 0.71^10 = 0.03 (the variance checker gives
     0.044 from the first to the last hidden layer of a 10-layer, width-256 stack); He's
     Var(W) = 2 / fan_in keeps it at 1.0 (He et al., 2015).
-
-    ## Example
-    ```python
-    layers.Dense(64, activation="relu", kernel_initializer="glorot_uniform")
-    ```
-
-    Use instead:
-    ```python
-    layers.Dense(64, activation="relu", kernel_initializer="he_uniform")
-    ```
 
     ## Fix
     Swaps Glorot for He in the same distribution (uniform stays uniform, normal stays normal),
@@ -78,26 +80,32 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
             continue
         req = request_for(layer, spec, family="he")
         new = ctx.name(layer, req)
-        msg = f"{spec.display} on {layer_label(layer)} with {act.name}" + layer_figures(
-            layer, w, new)
+        msg = f"{layer_label(layer)} ({act.name}): {spec.display} " + layer_figures(layer, w, new)
         fix = ctx.fix(layer, w, req, "safe", f"Use {new}")
         node = spec.node if spec.node is not None else layer.node
         yield Diagnostic("IL002", "warning", msg, node, fix)
 
 
 def layer_figures(layer: Layer, w, new: str) -> str:
-    """": signal std x0.707 per layer ...; he_uniform keeps x1.0" for one layer's kernel."""
+    """What one layer's kernel does to the signal and the fix ("shrinks the signal std to
+    0.707x per layer; use he_uniform"), then a line of details, from the variance checker."""
     act = layer.activation
     fi, fo = variance.square_fans(w.fan_in, w.fan_out)
     g_now = _gain(w.init, act, fi, fo)
     g_he = _gain(variance.family_spec("he"), act, fi, fo)
     if g_now is None or g_he is None:
-        return ""
+        return f"does not fit {act.name}; use {new}"
+    verb = "shrinks" if g_now < 1 else "scales"
     if w.fan_in and w.fan_out and w.fan_in != w.fan_out:
-        return (f": signal std x{fmt(g_now)} through this layer (fan-in {w.fan_in}, "
-                f"fan-out {w.fan_out}); {new} gives x{fmt(g_he)}")
-    return (f": signal std x{fmt(g_now)} per layer on square layers "
-            f"(x{fmt(g_now ** 10)} over 10); {new} keeps x{fmt(g_he)}")
+        where = f"({w.fan_in}→{w.fan_out})"
+        fans = f"fan-in {w.fan_in}, fan-out {w.fan_out}"
+    else:
+        where = "per layer"
+        fans = "square layers"
+    return (f"{verb} signal std to {fmt(g_now)}x {where}; use {new}\n"
+            f"Signal std through this layer ({fans}, {act.name}): {fmt(g_now)}x with "
+            f"{w.init.display}, {fmt(g_he)}x with {new}; the factor compounds over every such "
+            f"layer in a row.")
 
 
 def _gain(spec, act, fan_in: int, fan_out: int):

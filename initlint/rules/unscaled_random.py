@@ -29,7 +29,18 @@ def _std_text(spec: InitSpec) -> str:
 
 
 @rule("IL003", "unscaled-random-kernel", "warning", fix="unsafe",
-      summary="Random kernel whose variance ignores fan-in (bare normal/uniform)")
+      summary="Random kernel whose variance ignores fan-in (bare normal/uniform)",
+      example="""
+          from keras import layers
+
+          hidden = layers.Dense(64, activation="relu", kernel_initializer="normal")
+      """,
+      fixed="""
+          from keras import layers
+
+          hidden = layers.Dense(64, activation="relu", kernel_initializer="he_normal")
+      """,
+      finding="Dense hidden: normal (std 0.05) ignores fan-in; use he_normal")
 def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     """
     ## What it does
@@ -60,16 +71,6 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     grows); with std 1 it is 15.8 at fan-in 250, where 77% of sigmoid units have a derivative
     below 0.01 (saturated). Variance-scaled initializers (He, Glorot, LeCun) divide by the fan
     so the std stays near 1 at every width.
-
-    ## Example
-    ```python
-    layers.Dense(64, activation="relu", kernel_initializer="normal")
-    ```
-
-    Use instead:
-    ```python
-    layers.Dense(64, activation="relu", kernel_initializer="he_normal")
-    ```
 
     ## Fix
     Replaces the initializer with the variance-scaled one of the same distribution that fits
@@ -121,10 +122,17 @@ def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optio
     lo, hi = CONVENTION_STD
     if spec.explicit_scale and not nonzero_mean and lo * (1 - 1e-9) <= eq_std <= hi * (1 + 1e-9):
         return None  # the deliberate small std of transformers and DCGAN
-    head = f"{spec.display} ({_std_text(spec)}) on {label} ignores fan-in"
+    scale = _std_text(spec)
+    shown = scale.split(" ")[-1].strip("()")
+    what = spec.display if "(" in spec.display and shown in spec.display else (
+        f"{spec.display} ({scale})")
     if nonzero_mean:
-        head = (f"{spec.display} on {label} has mean {fmt(spec.mean)}: every weight has the "
-                f"same sign, so units start correlated, and the variance ignores fan-in")
+        head = f"{label}: {spec.display} has mean {fmt(spec.mean)}, so units start correlated"
+        why = ("Every weight has the same sign, so all units see nearly the same input at "
+               "first, and the variance ignores fan-in. ")
+    else:
+        head = f"{label}: {what} ignores fan-in"
+        why = ""
     if fan_in is not None:
         pre, sat = _checked(layer, spec, fan_in, fan_out)
         rec, _ = _checked(layer, variance.family_spec(fam), fan_in, fan_out)
@@ -143,15 +151,20 @@ def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optio
             return None
         consequence = "the signal shrinks" if ratio < 1 else "the signal grows"
         if 0.5 <= ratio <= 2:
-            consequence = "right for this width only"
+            consequence = "the scale is right for this width only"
+        first = (f"{head}; use {new}" if nonzero_mean else
+                 f"{head}: pre-activation std {fmt(pre)} (fan-in {fan_in}); use {new}")
         if saturating:
-            consequence = (f"{layer.activation.name} saturates ({fmt(sat * 100)}% of units have "
-                           f"f' < 0.01)")
-        return (f"{head}: pre-activation std ≈ {fmt(eq_std)}·√fan_in = {fmt(pre)} at fan-in "
-                f"{fan_in}: {consequence} ({new} gives {fmt(rec)})")
+            consequence = (f"{fmt(sat * 100)}% of {layer.activation.name} units saturate "
+                           f"(f' < 0.01)")
+            if not nonzero_mean:
+                first = (f"{label}: {what} saturates {fmt(sat * 100)}% of "
+                         f"{layer.activation.name} units at fan-in {fan_in}; use {new}")
+        return (f"{first}\n{why}Pre-activation std ≈ std(W)·√fan_in = {fmt(eq_std)}·√{fan_in} "
+                f"= {fmt(pre)} for unit inputs: {consequence}; {new} gives {fmt(rec)}.")
     if spec.explicit_scale and not nonzero_mean:
         if eq_std < large_std or is_output_like(layer) or layer.residual_branch_end:
             return None
-    return (f"{head}: pre-activation std ≈ {fmt(eq_std)}·√fan_in (e.g. "
+    return (f"{head}; use {new}\n{why}Pre-activation std ≈ {fmt(eq_std)}·√fan_in: "
             f"{fmt(eq_std * math.sqrt(64))} at fan-in 64, {fmt(eq_std * math.sqrt(1024))} at "
-            f"1024); {new} scales with the fan")
+            f"fan-in 1024; {new} scales with the fan.")

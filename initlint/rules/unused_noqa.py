@@ -9,7 +9,18 @@ from . import Context, rule
 
 
 @rule("IL900", "unused-noqa", "warning", default=False, fix="safe", scope="source",
-      summary="A `# noqa` that names an initlint code and suppresses nothing")
+      summary="A `# noqa` that names an initlint code and suppresses nothing",
+      example="""
+          from keras import layers
+
+          hidden = layers.Dense(64, activation="relu", kernel_initializer="he_normal")  # noqa: IL002
+      """,
+      fixed="""
+          from keras import layers
+
+          hidden = layers.Dense(64, activation="relu", kernel_initializer="he_normal")
+      """,
+      finding="Unused `noqa` directive (unused: IL002)")
 def check(_: object, ctx: Context) -> Iterator[Diagnostic]:
     """
     ## What it does
@@ -23,16 +34,6 @@ def check(_: object, ctx: Context) -> Iterator[Diagnostic]:
     Only initlint's own codes (`IL...`) are judged. Other tools' codes (`E501`) and a bare
     `# noqa` are left alone, since another linter may need them. A file-level
     `# initlint: noqa` is not judged either.
-
-    ## Example
-    ```python
-    layers.Dense(64, activation="relu", kernel_initializer="he_normal")  # noqa: IL002
-    ```
-
-    Use instead:
-    ```python
-    layers.Dense(64, activation="relu", kernel_initializer="he_normal")
-    ```
 
     ## Fix
     Deletes the unused codes, or the whole directive when none is left (safe).
