@@ -9,8 +9,10 @@ indentation stay as they were.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]
@@ -125,37 +127,361 @@ def language(nb: Notebook) -> Optional[str]:
     return None
 
 
-_ASSIGN_MAGIC = re.compile(r"^\s*[\w.]+(\s*,\s*[\w.]+)*\s*=\s*[!%]")
+# --- masking IPython syntax ----------------------------------------------------------------
+#
+# A line is masked when IPython itself rewrites it before compiling the cell (its input
+# transformer, IPython.core.inputtransformer2, and for one-line cells its automagic prefilter):
+#
+# * ``%%name`` on the cell's first line: the whole cell, or only that line when the body is
+#   Python (PYTHON_CELL_MAGICS; the body is then masked like a cell of its own);
+# * at the start of a logical line, the escapes ``%magic``, ``!cmd``, ``!!cmd``, ``?obj``,
+#   ``??obj`` and the rarer ``,f a b``, ``;f a b``, ``/f a b``, with the lines that continue
+#   them with a trailing backslash;
+# * ``x = %magic`` and ``x = !cmd``: the first ``=`` of the logical line outside brackets,
+#   followed by ``%name`` or ``!``;
+# * help ``obj?``, ``obj.attr??``, ``seq[0]?``: a logical line whose last token is ``?`` after a
+#   dotted name;
+# * automagics, in a cell of one line only (IPython runs them nowhere else): a first word that
+#   names a line magic (``ls -la``, ``pwd``, ``pip install x``), unless the rest of the line
+#   starts with ``=`` or ``,`` (``cd = 3`` assigns).
+#
+# Lines inside brackets or strings and lines continued by ``\`` do not start a logical line and
+# are never IPython syntax, whatever they start or end with (``% (loss, acc)`` in a call).
+
+#: IPython's default line magics (IPython 9's InteractiveShell, with the shell aliases it
+#: registers as magics on POSIX) and those ipykernel adds in a notebook kernel. Data only:
+#: initlint never imports IPython.
+LINE_MAGICS = frozenset((
+    "alias", "alias_magic", "autoawait", "autocall", "automagic", "autosave", "bookmark",
+    "cat", "cd", "clear", "code_wrap", "colors", "conda", "config", "connect_info", "cp",
+    "debug", "dhist", "dirs", "doctest_mode", "ed", "edit", "env", "gui", "hist", "history",
+    "killbgscripts", "ldir", "less", "lf", "lk", "ll", "load", "load_ext", "loadpy", "logoff",
+    "logon", "logstart", "logstate", "logstop", "ls", "lsmagic", "lx", "macro", "magic",
+    "mamba", "man", "matplotlib", "micromamba", "mkdir", "more", "mv", "notebook", "page",
+    "pastebin", "pdb", "pdef", "pdoc", "pfile", "pinfo", "pinfo2", "pip", "popd", "pprint",
+    "precision", "prun", "psearch", "psource", "pushd", "pwd", "pycat", "pylab", "qtconsole",
+    "quickref", "recall", "rehashx", "reload_ext", "rep", "rerun", "reset", "reset_selective",
+    "rm", "rmdir", "run", "save", "sc", "set_env", "sx", "system", "tb", "time", "timeit",
+    "unalias", "unload_ext", "uv", "who", "who_ls", "whos", "xdel", "xmode",
+))
+
+#: String prefixes (lower case); ``t`` is Python 3.14's template string.
+_STRING_PREFIXES = frozenset(("r", "u", "b", "br", "rb", "f", "fr", "rf", "t", "tr", "rt"))
+_OPERATORS = ("**=", "//=", ">>=", "<<=", "...", "==", "!=", "<=", ">=", "->", ":=", "+=",
+              "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@=", "**", "//", "<<", ">>")
+_WORD = re.compile(r"\w+")
+_NAME_START = re.compile(r"[^\W\d]")
+_BLANKS = " \t\x0c"
+#: What ``obj?`` may ask about: a dotted name with literal integer subscripts, possibly a magic.
+_HELP_TARGET = re.compile(r"%{0,2}(?!\d)[\w*]+(?:\.(?!\d)[\w*]+|\[-?[0-9]+\])*\?\??$")
+#: The first word and the rest of a one-line cell, as IPython splits it for automagics.
+_FIRST_WORD = re.compile(r"\s*([\w.*]*)(.*)")
 
 
 def _magic_line(line: str) -> bool:
-    s = line.strip()
-    if not s or s.startswith("#"):
+    """Whether a physical line that starts a logical line is an escaped IPython command
+    (``%magic``, ``!cmd``, ``?obj``, ``,f a``, ``;f a``, ``/f a``); it may go on over the
+    following lines with a trailing backslash."""
+    s = line.lstrip(_BLANKS)
+    if not s:
         return False
-    return (s[0] in "%!?" or (s.endswith("?") and not s.endswith("\\?"))
-            or _ASSIGN_MAGIC.match(line) is not None)
+    c = s[0]
+    if c in "%!":
+        return not s.startswith("=", 1)  # %= and != are operators
+    if c == "/":
+        # /f a b becomes f(a, b); IPython gives up when no name follows the slash (a line
+        # ending there, or with the backslash that joins it to the next, counts as a space)
+        rest = s[1:].rstrip("\r\n")
+        return not s.startswith(("/", "="), 1) and rest not in ("", "\\") \
+            and not rest.startswith(" ")
+    return c in "?,;"
+
+
+class _Scanner:
+    """Python's tokenizer reduced to what masking needs: where logical lines start and end
+    (brackets, strings with f-string replacement fields, comments, backslash continuations),
+    the first ``=`` outside brackets and whether the last token is ``?``."""
+
+    def __init__(self, text: str) -> None:
+        self.s = text
+        self.n = len(text)
+
+    def line_end(self, p: int) -> int:
+        """The index of the line break at or after p (n at the end)."""
+        s = self.s
+        while p < self.n and s[p] not in "\r\n":
+            p += 1
+        return p
+
+    def after_break(self, p: int) -> int:
+        """p at a line break: the index after it."""
+        return p + 2 if self.s.startswith("\r\n", p) else p + 1
+
+    def blanks(self, p: int, joins: bool = False) -> int:
+        """Skip blanks (and, with joins, backslash line continuations)."""
+        s = self.s
+        while p < self.n:
+            if s[p] in _BLANKS:
+                p += 1
+            elif joins and s[p] == "\\" and p + 1 < self.n and s[p + 1] in "\r\n":
+                p = self.after_break(p + 1)
+            else:
+                break
+        return p
+
+    def string(self, p: int, prefix: str) -> int:
+        """p at a string's opening quote: the index after its closing quote. A one-line string
+        left open stops before the line break."""
+        s, n = self.s, self.n
+        close = s[p] * 3 if s.startswith(s[p] * 3, p) else s[p]
+        one_line = len(close) == 1
+        fmt = "f" in prefix or "t" in prefix
+        p += len(close)
+        while p < n:
+            c = s[p]
+            if c == "\\":
+                if fmt and s.startswith("{", p + 1):
+                    p += 1  # the brace still opens a replacement field
+                elif fmt and "r" not in prefix and s.startswith("N{", p + 1):
+                    end = s.find("}", p)
+                    p = n if end < 0 else end + 1
+                elif s.startswith("\r\n", p + 1):
+                    p += 3
+                else:
+                    p += 2
+            elif s.startswith(close, p):
+                return p + len(close)
+            elif c in "\r\n" and one_line:
+                return p
+            elif fmt and c == "{":
+                p = p + 2 if s.startswith("{{", p) else self.field(p + 1, close)
+            else:
+                p += 1
+        return n
+
+    def field(self, p: int, close: str) -> int:
+        """p after the ``{`` of an f-string replacement field: the index after its ``}``."""
+        s, n = self.s, self.n
+        depth = 0
+        while p < n:
+            c = s[p]
+            if c in "\r\n" and len(close) == 1 and depth == 0:
+                return p  # the enclosing one-line string is left open
+            if c in "'\"":
+                p = self.string(p, "")
+                continue
+            m = _WORD.match(s, p)
+            if m:
+                end = m.end()
+                if end < n and s[end] in "'\"" and m.group().lower() in _STRING_PREFIXES:
+                    p = self.string(end, m.group().lower())
+                else:
+                    p = end
+                continue
+            if c in "([{":
+                depth += 1
+            elif c in ")]":
+                depth = max(depth - 1, 0)
+            elif c == "}":
+                if depth == 0:
+                    return p + 1
+                depth -= 1
+            elif c == ":" and depth == 0:
+                return self.spec(p + 1, close)
+            p += 1
+        return n
+
+    def spec(self, p: int, close: str) -> int:
+        """p inside a replacement field's format spec: the index after the field's ``}``."""
+        s, n = self.s, self.n
+        while p < n:
+            c = s[p]
+            if c == "}":
+                return p + 1
+            if c == "{":
+                p = self.field(p + 1, close)
+            elif s.startswith(close, p) or (c in "\r\n" and len(close) == 1):
+                return p  # malformed: let the string end here
+            else:
+                p += 1
+        return n
+
+    def logical(self, p: int, asks: bool = True) -> Tuple[int, Optional[int], Optional[int]]:
+        """Scan the logical line whose first token is at p.
+
+        Returns (end, assigned, question): end is the index after its last line break (n at the
+        end of the text); assigned is the index of ``%`` or ``!`` in ``x = %magic`` or
+        ``x = !cmd``; question is the index of the line's last token when that is ``?``. IPython
+        syntax is scanned as Python here, as IPython's tokenizer does before rewriting it.
+        When no ``?`` can end the line (not asks), the scan stops at an assignment from a magic,
+        since only the ``?`` needs what follows."""
+        s, n = self.s, self.n
+        depth = 0
+        seen_assign = False
+        assigned: Optional[int] = None
+        question: Optional[int] = None
+        while p < n:
+            c = s[p]
+            if c in _BLANKS:
+                p += 1
+                continue
+            if c == "\\" and p + 1 < n and s[p + 1] in "\r\n":
+                p = self.after_break(p + 1)
+                continue
+            if c in "\r\n":
+                p = self.after_break(p)
+                if depth == 0:
+                    return p, assigned, question
+                continue
+            question = None
+            if c == "#":
+                p = self.line_end(p)
+                continue
+            if c in "'\"":
+                p = self.string(p, "")
+                continue
+            m = _WORD.match(s, p)
+            if m:
+                end = m.end()
+                if end < n and s[end] in "'\"" and m.group().lower() in _STRING_PREFIXES:
+                    p = self.string(end, m.group().lower())
+                else:
+                    p = end
+                continue
+            op = next((o for o in _OPERATORS if s.startswith(o, p)), c)
+            if op in ("(", "[", "{"):
+                depth += 1
+            elif op in (")", "]", "}"):
+                depth = max(depth - 1, 0)
+            elif op == "=" and depth == 0 and not seen_assign:
+                seen_assign = True
+                q = self.blanks(p + 1, joins=True)
+                if q < n and s[q] == "%" and not s.startswith("%=", q):
+                    r = self.blanks(q + 1, joins=True)
+                    if r < n and _NAME_START.match(s, r):
+                        assigned = q
+                        if not asks:
+                            return n, assigned, None
+                elif q < n and s[q] == "!" and not s.startswith("!=", q):
+                    # IPython skips x = !cmd when the physical line starts with the =
+                    line_start = max(s.rfind("\n", 0, p), s.rfind("\r", 0, p)) + 1
+                    if s[line_start:p].strip():
+                        assigned = q
+                        if not asks:
+                            return n, assigned, None
+            elif op == "?":
+                question = p
+            p += len(op)
+        return n, assigned, question
+
+
+def _automagic(line: str) -> bool:
+    """Whether IPython runs a one-line cell as an automagic: its first word names a line magic
+    and the rest does not start with ``=`` or ``,`` (an assignment to that name)."""
+    m = _FIRST_WORD.match(line)
+    assert m is not None
+    rest = m.group(2).strip()
+    return m.group(1) in LINE_MAGICS and rest[:1] not in ("=", ",")
+
+
+def _continued(lines: List[str], i: int) -> int:
+    """The last line of an escaped command starting on line i: IPython takes every following
+    line while the previous one ends with a backslash and a newline."""
+    while i + 1 < len(lines) and lines[i].endswith("\\\n"):
+        i += 1
+    return i
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(_BLANKS))]
+
+
+def _mark(lines: List[str], start: int, marks: List[Optional[str]]) -> None:
+    """Set marks[i] to the indentation of the placeholder for every line i >= start that is
+    IPython syntax, reading lines[start:] as one cell."""
+    first = start
+    while first < len(lines) and not lines[first].strip():
+        first += 1  # IPython drops leading blank lines
+    if first == len(lines):
+        return
+    # IPython first removes the indentation common to all lines of the cell
+    margin = os.path.commonprefix([line[: len(line) - len(line.lstrip(" \t"))]
+                                   for line in lines[first:] if line.strip()])
+    head = lines[first][len(margin):]
+    if head.startswith("%%") and not re.match(r"%%\w+\?", head):  # %%name? asks for help
+        if head[2:].rstrip().partition(" ")[0] in PYTHON_CELL_MAGICS:
+            marks[first] = ""
+            _mark(lines, first + 1, marks)
+        else:
+            marks[first:] = [""] * (len(lines) - first)
+        return
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    scan = _Scanner("".join(lines))
+
+    def line_of(offset: int) -> int:
+        return bisect.bisect_right(offsets, offset) - 1
+
+    def mark(a: int, b: int) -> int:
+        indent = _indent(lines[a])
+        for k in range(a, b + 1):
+            marks[k] = indent
+        return offsets[b + 1]
+
+    # asks[k]: a line from k on ends with "?", so a logical line starting on line k may be a
+    # help query (without one, an escaped command needs no scan: the scan is for that "?")
+    asks = [False] * (len(lines) + 1)
+    for k in range(len(lines) - 1, -1, -1):
+        asks[k] = asks[k + 1] or lines[k].rstrip().endswith("?")
+    p = offsets[first]
+    while p < scan.n:
+        i = line_of(p)  # the logical line starts on line i, at p
+        t = scan.blanks(p)
+        if t == scan.n:
+            break
+        if scan.s[t] in "\r\n":
+            p = scan.after_break(t)
+            continue
+        if scan.s[t] == "#":
+            t = scan.line_end(t)
+            p = scan.after_break(t) if t < scan.n else scan.n
+            continue
+        escaped = _magic_line(scan.s[t:scan.line_end(t)])
+        if escaped and not asks[i]:
+            p = mark(i, _continued(lines, line_of(t)))
+            continue
+        end, assigned, question = scan.logical(t, asks[i])
+        # IPython tries the help query first: it starts the logical line
+        if question is not None and _HELP_TARGET.search(
+                scan.s[t:offsets[line_of(question) + 1]]):
+            p = mark(i, line_of(question))
+        elif escaped:
+            p = mark(i, _continued(lines, line_of(t)))
+        elif assigned is not None:
+            p = mark(i, _continued(lines, line_of(assigned)))
+        elif first == len(lines) - 1 and _automagic(lines[first]):
+            p = mark(i, i)
+        else:
+            p = end
 
 
 def mask(text: str) -> Tuple[str, List[str]]:
-    """Replace IPython magics and shell escapes with a placeholder statement."""
+    """Replace IPython magics, shell escapes, help queries and automagics with a placeholder
+    statement (same indentation), one placeholder per physical line so that `_unmask` can put
+    each original back."""
     lines = text.splitlines(keepends=True)
-    masked: List[str] = []
-    whole = False
-    first = lines[0].strip() if lines else ""
-    if first.startswith("%%"):
-        name = first[2:].split()[0] if first[2:].split() else ""
-        whole = name not in PYTHON_CELL_MAGICS
+    marks: List[Optional[str]] = [None] * len(lines)
+    _mark(lines, 0, marks)
     out = []
-    continuing = False
-    for i, line in enumerate(lines):
-        body = line.rstrip("\r\n")
-        if whole or (i == 0 and first.startswith("%%")) or continuing or _magic_line(body):
-            indent = body[: len(body) - len(body.lstrip())] if not (whole or continuing) else ""
-            masked.append(line)
-            out.append(indent + MASK + line[len(body):])
-            continuing = body.endswith("\\") and not whole
+    masked: List[str] = []
+    for line, indent in zip(lines, marks):
+        if indent is None:
+            out.append(line)
             continue
-        out.append(line)
+        body = line.rstrip("\r\n")
+        masked.append(line)
+        out.append(indent + MASK + line[len(body):])
     return "".join(out), masked
 
 
