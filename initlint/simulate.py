@@ -1,9 +1,21 @@
 """``initlint simulate PATH``: the signal of every stack initlint finds, layer by layer.
 
-For each stack (a Keras Sequential, an ``nn.Sequential``, a module's forward) the variance
-checker computes the forward (pre-activation) and backward (gradient) std of every layer, with
-the file's initializers and with the ones initlint recommends, so the user sees what a fix
-changes. ``--mc`` samples real weights instead of the closed form.
+For each stack (a Keras Sequential, an ``nn.Sequential``, a functional chain, a module's
+forward) the variance checker computes the forward (pre-activation) and backward (gradient) std
+of every layer, with the file's initializers and with the ones initlint recommends, so the user
+sees what a fix changes. ``--mc`` samples real weights instead of the closed form.
+
+A stack whose ``Layer.next`` links branch (two heads on one trunk) is shown as a tree: the trunk,
+then each branch continuing from the trunk's output. Forward, every branch sees the trunk's end
+signal. Backward, every branch gets its own unit gradient at its own output; the gradient at the
+trunk's output is the sum of its branches' gradients, taken as independent (their variances
+add). A graph that branches and rejoins (a residual sum, a concatenation) or loops is not a tree:
+it is simulated as one chain in forward order, with a note saying so; a layer that feeds itself
+(a layer list run in a loop) is simulated once, also with a note. Stacks with the same layers as
+one already shown, and branches or stacks the checker cannot model, are listed as skipped.
+
+Everything the user wrote (paths, layer and initializer names) is printed as plain text: rich
+neither turns ``:100:`` into an emoji nor reads ``[bold]`` as markup.
 """
 
 from __future__ import annotations
@@ -11,19 +23,70 @@ from __future__ import annotations
 import json
 import math
 import sys
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, TextIO
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, TextIO, Tuple
 
 import click
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from . import checker, engine, files, notebook, variance
-from .model import Layer
+from .model import Layer, Network, Stack
 from .readers import READERS
 from .rules.common import recommended_family, same_distribution
 from .source import SourceError, decode
 
 EXIT_CLEAN, EXIT_ERROR = 0, 2
+
+#: How the gradient at the end of a segment is obtained (JSON ``backward_from``).
+FROM_OUTPUT, FROM_BRANCHES = "output", "branches"
+
+
+@dataclass(eq=False)
+class Segment:
+    """Layers the signal passes through one after the other; then the branches, each of which
+    takes this segment's output as its input."""
+
+    layers: List[Layer]
+    branches: List["Segment"] = field(default_factory=list)
+    #: ``trunk``, or ``branch 1 of 2`` (``branch 1.2 of 3`` for the second of three branches
+    #: that split from branch 1).
+    label: str = "trunk"
+    #: The name of the segment's first layer, for the user.
+    name: str = ""
+    line: int = 0
+    #: Depth (1-based) of the segment's first layer from the stack's input.
+    start: int = 1
+    #: How many branches the graph has here (some may be skipped).
+    planned: int = 0
+    steps: List[checker.Step] = field(default_factory=list)
+    rec_steps: List[checker.Step] = field(default_factory=list)
+    #: Per layer: the forward std (the same whichever branch follows) and the backward std
+    #: (from the sum of the gradients of every branch below this segment).
+    result: Optional[checker.Result] = None
+    recommended: Optional[checker.Result] = None
+    #: (forward, backward) drift from the stack's first layer to this segment's last layer.
+    drift: Tuple[float, float] = (1.0, 1.0)
+    rec_drift: Tuple[float, float] = (1.0, 1.0)
+
+    @property
+    def title(self) -> str:
+        return self.label if self.label == "trunk" else f"{self.label}: {self.name}"
+
+    @property
+    def backward_from(self) -> str:
+        return FROM_BRANCHES if self.branches else FROM_OUTPUT
+
+    def walk(self) -> Iterator["Segment"]:
+        yield self
+        for b in self.branches:
+            yield from b.walk()
+
+    def leaf_paths(self) -> Iterator[List["Segment"]]:
+        if not self.branches:
+            yield [self]
+        for b in self.branches:
+            for p in b.leaf_paths():
+                yield [self] + p
 
 
 @dataclass
@@ -31,9 +94,26 @@ class Simulated:
     path: str
     line: int
     kind: str
-    steps: List[checker.Step]
-    result: checker.Result
-    recommended: checker.Result
+    trunk: Segment
+    #: Why the stack is shown as one chain although its layers branch, when that is the case.
+    note: Optional[str] = None
+
+    # The trunk's figures; for a stack without branches, the whole stack's.
+    @property
+    def steps(self) -> List[checker.Step]:
+        return self.trunk.steps
+
+    @property
+    def result(self) -> checker.Result:
+        return self.trunk.result  # type: ignore[return-value]
+
+    @property
+    def recommended(self) -> checker.Result:
+        return self.trunk.recommended  # type: ignore[return-value]
+
+    @property
+    def n_layers(self) -> int:
+        return sum(len(s.layers) for s in self.trunk.walk())
 
 
 def recommended_init(layer: Layer):
@@ -42,28 +122,350 @@ def recommended_init(layer: Layer):
     return variance.family_spec(recommended_family(layer), same_distribution(w.init))
 
 
-def stacks_in(path: str, text: str) -> List[tuple]:
-    """(stack, line) for every stack the readers find in a file."""
-    module = engine.parse(text)
-    found: List[tuple] = []
-    for reader in READERS:
-        if not any(t.decode() in text for t in reader.triggers):
-            continue
-        network = reader.read(module, text)
-        found.extend(network.stacks)
-    if not found:
-        return []
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    out = []
-    for stack in found:
-        node = stack.node if stack.node is not None else stack.layers[0].node
-        line = positions[node].start.line if node in positions else 0
-        out.append((stack, line))
+def run(steps: List[checker.Step], mc: bool, seed: int) -> checker.Result:
+    return checker.monte_carlo(steps, seed=seed) if mc else checker.analytic(steps)
+
+
+# --- where things are ------------------------------------------------------------------------
+
+
+class _File:
+    """Lines of nodes in one file (a notebook's are named by cell)."""
+
+    def __init__(self, path: str, module: Any, nb: Optional[notebook.Notebook]) -> None:
+        self.path = path
+        self.nb = nb
+        self.positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+    def raw_line(self, node: Any) -> int:
+        return self.positions[node].start.line if node is not None and node in self.positions \
+            else 0
+
+    def where(self, node: Any) -> Tuple[str, int]:
+        """(path, line) of a node; a notebook's path names the cell and the line is the cell's."""
+        line = self.raw_line(node)
+        if self.nb is not None:
+            cell, line = self.nb.locate(line)
+            return f"{self.path}:cell {cell}", line
+        return self.path, line
+
+    def at(self, node: Any) -> str:
+        """``line 14``, or ``cell 4, line 3`` in a notebook; empty when unknown."""
+        raw = self.raw_line(node)
+        if not raw:
+            return ""
+        if self.nb is not None:
+            cell, line = self.nb.locate(raw)
+            return f"cell {cell}, line {line}"
+        return f"line {raw}"
+
+    def layer_name(self, layer: Layer) -> str:
+        if layer.name:
+            return layer.name
+        at = self.at(layer.node)
+        return f"{layer.type_name} at {at}" if at else layer.type_name
+
+
+# --- the shape of a stack --------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Plan:
+    """A stack as simulate shows it: a chain, or a trunk with branches."""
+
+    root: Segment
+    kind: str
+    node: Any
+    note: Optional[str] = None
+
+    def layer_ids(self) -> frozenset:
+        return frozenset(id(x) for s in self.root.walk() for x in s.layers)
+
+
+class _NotATree(Exception):
+    """The layers' links branch and rejoin, or loop; the message says where."""
+
+
+def _successors(layer: Layer, allowed: Dict[int, Layer]) -> List[Layer]:
+    """The layers that take ``layer``'s output, among ``allowed``; a layer that feeds itself (a
+    layer list run in a loop) is simulated once, so that link is left out here."""
+    out: List[Layer] = []
+    for n in layer.next:
+        if n is not layer and id(n) in allowed and all(n is not o for o in out):
+            out.append(n)
     return out
 
 
-def run(steps: List[checker.Step], mc: bool, seed: int) -> checker.Result:
-    return checker.monte_carlo(steps, seed=seed) if mc else checker.analytic(steps)
+def _tree(root: Layer, allowed: Dict[int, Layer], f: _File) -> Tuple[Segment, Set[int]]:
+    """The tree of segments from ``root`` over the ``allowed`` layers, and the layers in it."""
+    npred: Dict[int, int] = {}
+    for layer in allowed.values():
+        for n in _successors(layer, allowed):
+            npred[id(n)] = npred.get(id(n), 0) + 1
+    seen: Set[int] = set()
+
+    def check(n: Layer) -> None:
+        if id(n) in seen:
+            raise _NotATree(_loops_back(n, f))
+        if npred.get(id(n), 0) > 1:
+            raise _NotATree(_rejoins(n, f))
+
+    def grow(start: Layer) -> Segment:
+        check(start)
+        seen.add(id(start))
+        layers, cur = [start], start
+        while True:
+            nxt = _successors(cur, allowed)
+            if len(nxt) != 1:
+                return Segment(layers, [grow(n) for n in nxt])
+            cur = nxt[0]
+            check(cur)
+            seen.add(id(cur))
+            layers.append(cur)
+
+    if npred.get(id(root), 0):
+        raise _NotATree(_loops_back(root, f))
+    return grow(root), seen
+
+
+def _feeds_itself(layer: Layer, f: _File) -> str:
+    return f"{f.layer_name(layer)} feeds itself (a layer list run in a loop, or a layer used twice)"
+
+
+def _loops_back(layer: Layer, f: _File) -> str:
+    return (f"the signal loops back to {f.layer_name(layer)} (a layer list run in a loop, or a "
+            "module used twice)")
+
+
+def _rejoins(layer: Layer, f: _File) -> str:
+    return f"branches rejoin at {f.layer_name(layer)} (a residual sum or a concatenation)"
+
+
+def _name_segments(seg: Segment, f: _File, prefix: str = "", start: int = 1) -> None:
+    seg.name = f.layer_name(seg.layers[0])
+    seg.line = f.where(seg.layers[0].node)[1]
+    seg.start = start
+    n = seg.planned = len(seg.branches)
+    for i, b in enumerate(seg.branches, 1):
+        b.label = f"branch {prefix}{i} of {n}"
+        _name_segments(b, f, f"{prefix}{i}.", start + len(seg.layers))
+
+
+def _loop_note(layers: List[Layer], f: _File) -> Optional[str]:
+    for layer in layers:
+        if any(n is layer for n in layer.next):
+            return f"{_feeds_itself(layer, f)}: it is simulated once"
+    return None
+
+
+def _module_plan(stack: Stack, f: _File) -> Plan:
+    """A module's forward: a tree when its layers branch without rejoining, else the chain."""
+    layers = stack.layers
+    allowed = {id(x): x for x in layers}
+    if any(len(_successors(x, allowed)) > 1 for x in layers):
+        npred: Dict[int, int] = {}
+        for x in allowed.values():
+            for n in _successors(x, allowed):
+                npred[id(n)] = npred.get(id(n), 0) + 1
+        roots = [x for x in allowed.values() if not npred.get(id(x))]
+        try:
+            for x in allowed.values():
+                if npred.get(id(x), 0) > 1:
+                    raise _NotATree(_rejoins(x, f))
+            if len(roots) > 1:
+                raise _NotATree("the forward has more than one input, or the input of some "
+                                "layers is not known")
+            seg, seen = _tree(roots[0] if roots else layers[0], allowed, f)
+            if len(seen) != len(allowed):
+                raise _NotATree("the input of some layers is not known")
+            return Plan(seg, stack.kind, stack.node, _loop_note(layers, f))
+        except _NotATree as e:
+            return Plan(Segment(list(layers)), stack.kind, stack.node,
+                        f"{e}: simulated as one chain in forward order, not as branches")
+    return Plan(Segment(list(layers)), stack.kind, stack.node, _loop_note(layers, f))
+
+
+def _plans(network: Network, f: _File, skipped: List[Dict[str, Any]]) -> List[Plan]:
+    """The network's stacks as simulate shows them. Functional chains (``chains()`` stops at a
+    branch) are grown into the tree of their first layer's component along ``Layer.next``; a
+    chain that is a branch of such a tree is listed in ``skipped``, naming the tree."""
+    in_stack = {id(x) for st in network.stacks for x in st.layers}
+    fixed = {id(x) for st in network.stacks if st.kind != "functional" for x in st.layers}
+    free = {id(x): x for x in network.layers if id(x) not in fixed}
+    preds: Dict[int, List[Layer]] = {}
+    for layer in free.values():
+        for n in _successors(layer, free):
+            preds.setdefault(id(n), []).append(layer)
+
+    def root_of(layer: Layer) -> Layer:
+        seen: Set[int] = set()
+        while len(preds.get(id(layer), [])) == 1 and id(layer) not in seen:
+            seen.add(id(layer))
+            layer = preds[id(layer)][0]
+        return layer
+
+    def grown(root: Layer) -> Tuple[Optional[Plan], Optional[str]]:
+        """The tree from ``root``; or None, and why when its layers rejoin or loop."""
+        reach: Dict[int, Layer] = {}
+        todo = [root]
+        while todo:
+            x = todo.pop()
+            if id(x) not in reach:
+                reach[id(x)] = x
+                todo.extend(_successors(x, free))
+        try:
+            seg, _ = _tree(root, reach, f)
+        except _NotATree as e:
+            return None, str(e)
+        if not seg.branches:
+            return None, None
+        _name_segments(seg, f)
+        return Plan(seg, "functional", root.node, _loop_note(list(reach.values()), f)), None
+
+    out: List[Plan] = []
+    trees: Dict[int, Optional[Plan]] = {}  # root id -> its tree (None: not a tree)
+    why: Dict[int, Optional[str]] = {}  # root id -> why it is not a tree
+    owner: Dict[int, Plan] = {}  # layer id -> the tree that shows it
+    for stack in network.stacks:
+        if stack.kind == "sequential":
+            out.append(Plan(Segment(list(stack.layers)), stack.kind, stack.node,
+                            _loop_note(stack.layers, f)))
+        elif stack.kind == "module":
+            out.append(_module_plan(stack, f))
+        else:
+            first = stack.layers[0]
+            tree = owner.get(id(first))
+            note = _loop_note(stack.layers, f)
+            if tree is None and id(first) in free:
+                root = root_of(first)
+                if id(root) not in trees:
+                    trees[id(root)], why[id(root)] = grown(root)
+                    if trees[id(root)] is not None:
+                        out.append(trees[id(root)])  # type: ignore[arg-type]
+                        for x in trees[id(root)].layer_ids():  # type: ignore[union-attr]
+                            owner[x] = trees[id(root)]  # type: ignore[assignment]
+                tree = trees[id(root)]
+                if why[id(root)]:
+                    note = (f"{why[id(root)]}: only this unbranched chain is simulated, not "
+                            "the branches around it")
+            if tree is not None and all(id(x) in tree.layer_ids() for x in stack.layers):
+                if first is not tree.root.layers[0]:
+                    seg = next(s for s in tree.root.walk() if any(x is first for x in s.layers))
+                    path, line = f.where(stack.node if stack.node is not None else first.node)
+                    skipped.append({
+                        "path": path, "line": line, "what": "stack",
+                        "reason": f"it is {seg.label} of the stack at "
+                                  f"{f.at(tree.node) or 'its start'}"})
+                continue
+            out.append(Plan(Segment(list(stack.layers)), stack.kind, stack.node, note))
+    # A trunk of one layer with branches of one layer: no chain of two, so no reader stack.
+    for layer in network.layers:
+        if (id(layer) in free and id(layer) not in in_stack and id(layer) not in owner
+                and not preds.get(id(layer)) and len(_successors(layer, free)) > 1):
+            tree, _ = grown(layer)
+            if tree is not None:
+                out.append(tree)
+                for x in tree.layer_ids():
+                    owner[x] = tree
+    for plan in out:
+        if plan.root.label == "trunk" and not plan.root.name:
+            _name_segments(plan.root, f)
+    return out
+
+
+# --- simulation ------------------------------------------------------------------------------
+
+
+def _steps(seg: Segment, f: _File) -> None:
+    """The segment's checker steps, actual and recommended; raises :class:`checker.Unsupported`
+    naming the first layer that cannot be modelled and where it is."""
+    seg.steps, seg.rec_steps = [], []
+    for layer in seg.layers:
+        try:
+            one = checker.steps_for(Stack([layer]))
+            rec = checker.steps_for(Stack([layer]), recommended_init)
+            checker.analytic(one)  # an initializer without a variance fails here
+            checker.analytic(rec)
+        except checker.Unsupported as e:
+            at = f.at(layer.node)
+            raise checker.Unsupported(f"{e}; {layer.type_name} at {at}" if at else str(e))
+        seg.steps.extend(one)
+        seg.rec_steps.extend(rec)
+
+
+def _rss(xs: Sequence[float]) -> float:
+    return math.sqrt(sum(x * x for x in xs))
+
+
+def _ratio(b: float, a: float) -> float:
+    return b / a if a > 0 else math.inf
+
+
+def _combine(root: Segment, leaves: List[Tuple[List[Segment], checker.Result, checker.Result]]
+             ) -> None:
+    """Per segment: forward from the first path through it, backward summed over every path
+    through it (independent gradients: the variances add)."""
+    for seg in root.walk():
+        through = [(segs, res, rec) for segs, res, rec in leaves if any(s is seg for s in segs)]
+        segs0 = through[0][0]
+        offset = 0
+        for s in segs0:
+            if s is seg:
+                break
+            offset += len(s.layers)
+        for which in ("result", "recommended"):
+            runs = [res if which == "result" else rec for _, res, rec in through]
+            steps = []
+            for k in range(offset, offset + len(seg.layers)):
+                s0 = runs[0].steps[k]
+                steps.append(checker.StepResult(s0.forward_std,
+                                                _rss([r.steps[k].backward_std for r in runs]),
+                                                s0.saturated, s0.dead))
+            setattr(seg, which, checker.Result(steps))
+            first_fwd = runs[0].steps[0].forward_std
+            drift = (_ratio(steps[-1].forward_std, first_fwd),
+                     _ratio(_rss([r.steps[0].backward_std for r in runs]),
+                            steps[-1].backward_std))
+            if which == "result":
+                seg.drift = drift
+            else:
+                seg.rec_drift = drift
+
+
+def _simulate(plan: Plan, f: _File, mc: bool, seed: int, skipped: List[Dict[str, Any]]
+              ) -> Optional[Simulated]:
+    root = plan.root
+    if not root.name:
+        _name_segments(root, f)
+    path, line = f.where(plan.node if plan.node is not None else root.layers[0].node)
+    leaves: List[Tuple[List[Segment], checker.Result, checker.Result]] = []
+
+    def visit(seg: Segment, above: List[Segment]) -> None:
+        """Simulate the path from the stack's input to the end of ``seg``, then its branches;
+        raises Unsupported when ``seg`` itself cannot be simulated."""
+        _steps(seg, f)
+        segs = above + [seg]
+        res = run([st for s in segs for st in s.steps], mc, seed)
+        rec = run([st for s in segs for st in s.rec_steps], mc, seed)
+        kept = []
+        for b in seg.branches:
+            try:
+                visit(b, segs)
+                kept.append(b)
+            except checker.Unsupported as e:
+                skipped.append({"path": path, "line": line, "what": "branch",
+                                "branch": b.title, "branch_line": b.line, "reason": str(e)})
+        seg.branches = kept
+        if not kept:
+            leaves.append((segs, res, rec))
+
+    try:
+        visit(root, [])
+    except checker.Unsupported as e:
+        skipped.append({"path": path, "line": line, "what": "stack", "reason": str(e)})
+        return None
+    _combine(root, leaves)
+    return Simulated(path, line, plan.kind, root, plan.note)
 
 
 def simulate_file(path: str, mc: bool, seed: int, skipped: List[Dict[str, Any]]
@@ -76,22 +478,34 @@ def simulate_file(path: str, mc: bool, seed: int, skipped: List[Dict[str, Any]]
         text = nb.joined
     else:
         text = decode(data).text
+    module = engine.parse(text)
+    networks = []
+    for reader in READERS:
+        if any(t.decode() in text for t in reader.triggers):
+            networks.append(reader.read(module, text))
+    if not any(n.layers or n.stacks for n in networks):
+        return []
+    f = _File(path, module, nb)
     out: List[Simulated] = []
-    for stack, line in stacks_in(path, text):
-        where = path
-        if nb is not None:  # a notebook stack is named by its cell
-            cell, line = nb.locate(line)
-            where = f"{path}:cell {cell}"
-        try:
-            steps = checker.steps_for(stack)
-            rec_steps = checker.steps_for(stack, recommended_init)
-            result = run(steps, mc, seed)
-            rec = run(rec_steps, mc, seed)
-        except checker.Unsupported as e:
-            skipped.append({"path": where, "line": line, "reason": str(e)})
-            continue
-        out.append(Simulated(where, line, stack.kind, steps, result, rec))
+    shown: Dict[frozenset, Plan] = {}
+    for network in networks:
+        for plan in _plans(network, f, skipped):
+            key = plan.layer_ids()
+            if key in shown:
+                p, ln = f.where(plan.node if plan.node is not None
+                                else plan.root.layers[0].node)
+                skipped.append({"path": p, "line": ln, "what": "stack",
+                                "reason": "same layers as the stack at "
+                                          f"{f.at(shown[key].node) or 'another line'}"})
+                continue
+            shown[key] = plan
+            sim = _simulate(plan, f, mc, seed, skipped)
+            if sim is not None:
+                out.append(sim)
     return out
+
+
+# --- output ----------------------------------------------------------------------------------
 
 
 def _initializer_name(step: checker.Step) -> str:
@@ -134,61 +548,141 @@ def to_json(sims: List[Simulated], skipped: List[Dict[str, Any]], mc: bool) -> D
                  "saturated": r.saturated, "dead": r.dead}
                 for st, r in zip(steps, result.steps)]
 
+    def segment(seg: Segment) -> Dict[str, Any]:
+        return {
+            "forward_drift": seg.drift[0], "backward_drift": seg.drift[1],
+            "layers": layers(seg.steps, seg.result),
+            "recommended": {
+                "forward_drift": seg.rec_drift[0],
+                "backward_drift": seg.rec_drift[1],
+                "forward_std": [r.forward_std for r in seg.recommended.steps],  # type: ignore
+                "backward_std": [r.backward_std for r in seg.recommended.steps],  # type: ignore
+            },
+            "backward_from": seg.backward_from,
+            "branches": [dict(label=b.label, name=b.name, line=b.line, **segment(b))
+                         for b in seg.branches],
+        }
+
     stacks = []
     for s in sims:
-        stacks.append({
-            "path": s.path, "line": s.line, "kind": s.kind,
-            "mode": "monte_carlo" if mc else "analytic",
-            "forward_drift": s.result.forward_drift, "backward_drift": s.result.backward_drift,
-            "layers": layers(s.steps, s.result),
-            "recommended": {
-                "forward_drift": s.recommended.forward_drift,
-                "backward_drift": s.recommended.backward_drift,
-                "forward_std": [r.forward_std for r in s.recommended.steps],
-                "backward_std": [r.backward_std for r in s.recommended.steps],
-            },
-        })
+        stacks.append({"path": s.path, "line": s.line, "kind": s.kind,
+                       "mode": "monte_carlo" if mc else "analytic",
+                       **segment(s.trunk), "note": s.note})
     return {"stacks": stacks, "skipped": skipped}
+
+
+def _drifts(seg: Segment) -> str:
+    return (f"forward drift {_fmt(seg.drift[0])}x, backward drift {_fmt(seg.drift[1])}x; "
+            f"with initlint's recommendations {_fmt(seg.rec_drift[0])}x and "
+            f"{_fmt(seg.rec_drift[1])}x")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}es" if word.endswith("ch") else f"{n} {word}s"
 
 
 def write_text(sims: List[Simulated], skipped: List[Dict[str, Any]], out: TextIO,
                color: Optional[bool], mc: bool) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    # User text (paths, layer names, initializers) is printed as written: no markup, no emoji.
     console = Console(file=out, force_terminal=color is True, no_color=color is False,
-                      width=120, highlight=False)
+                      width=120, highlight=False, markup=False, emoji=False)
     mode = "Monte Carlo" if mc else "analytic"
-    for s in sims:
-        console.print(
-            f"[bold]{s.path}:{s.line}[/bold]  {s.kind} stack, {len(s.steps)} layers ({mode}): "
-            f"forward drift {_fmt(s.result.forward_drift)}x, backward drift "
-            f"{_fmt(s.result.backward_drift)}x; with initlint's recommendations "
-            f"{_fmt(s.recommended.forward_drift)}x and {_fmt(s.recommended.backward_drift)}x")
-        table = Table(show_edge=False, pad_edge=False)
+
+    def line(text: Text) -> None:
+        # One line each, however long: the terminal wraps, and grep finds it whole.
+        console.print(text, soft_wrap=True)
+
+    def table(seg: Segment, first: float) -> Table:
+        t = Table(show_edge=False, pad_edge=False)
         for col in ("#", "layer", "fan in", "fan out", "activation", "initializer",
                     "fwd std", "bwd std", "fwd std (rec.)", "flag"):
-            table.add_column(col, justify="right" if col in (
+            t.add_column(col, justify="right" if col in (
                 "#", "fan in", "fan out", "fwd std", "bwd std", "fwd std (rec.)") else "left")
+        rows = zip(seg.steps, seg.result.steps, seg.recommended.steps)  # type: ignore[union-attr]
+        for i, (st, r, rec) in enumerate(rows, seg.start):
+            t.add_row(str(i), Text(st.name), str(st.fan_in), str(st.fan_out),
+                      Text(st.activation), Text(_initializer_name(st)), _fmt(r.forward_std),
+                      _fmt(r.backward_std), _fmt(rec.forward_std), _flag(r, first))
+        return t
+
+    for s in sims:
+        segs = list(s.trunk.walk())
         first = s.result.steps[0].forward_std
-        for i, (st, r, rec) in enumerate(zip(s.steps, s.result.steps, s.recommended.steps), 1):
-            table.add_row(str(i), st.name, str(st.fan_in), str(st.fan_out), st.activation,
-                          _initializer_name(st), _fmt(r.forward_std), _fmt(r.backward_std),
-                          _fmt(rec.forward_std), _flag(r, first))
-        console.print(table)
-        # Forward std against depth, on a log scale so that decay and growth both show.
-        values = [r.forward_std for r in s.result.steps]
+        # Forward std against depth, on a log scale so that decay and growth both show; one
+        # scale for the trunk and every branch.
+        values = [r.forward_std for g in segs for r in g.result.steps]  # type: ignore
         logs = [math.log10(v) if v > 0 else -12.0 for v in values]
         lo, hi = min(logs + [0.0]), max(logs + [0.0])
         span = (hi - lo) or 1.0
-        for i, (v, lg) in enumerate(zip(values, logs), 1):
-            bar = "█" * max(1, int(round(1 + 39 * (lg - lo) / span)))
-            console.print(f"  {i:>3} {bar} {_fmt(v)}")
+
+        def bars(seg: Segment) -> None:
+            for i, r in enumerate(seg.result.steps, seg.start):  # type: ignore[union-attr]
+                v = r.forward_std
+                lg = math.log10(v) if v > 0 else -12.0
+                bar = "█" * max(1, int(round(1 + 39 * (lg - lo) / span)))
+                line(Text(f"  {i:>3} {bar} {_fmt(v)}"))
+
+        head = Text()
+        head.append(f"{s.path}:{s.line}", style="bold")
+        if not s.trunk.branches:
+            head.append(f"  {s.kind} stack, {len(s.steps)} layers ({mode}): {_drifts(s.trunk)}")
+            line(head)
+            if s.note:
+                line(Text(f"note: {s.note}"))
+            console.print(table(s.trunk, first))
+            bars(s.trunk)
+            console.print()
+            continue
+        gone = s.trunk.planned - len(s.trunk.branches)
+        head.append(f"  {s.kind} stack, {s.n_layers} layers ({mode}): a trunk of "
+                    f"{_plural(len(s.steps), 'layer')}, then "
+                    f"{_plural(s.trunk.planned, 'branch')} from its output"
+                    + (f" ({gone} skipped, see below)" if gone else ""))
+        line(head)
+        for seg in segs:
+            n = len(seg.layers)
+            where = (f"layer {seg.start}" if n == 1
+                     else f"layers {seg.start}-{seg.start + n - 1}")
+            label = Text()
+            if seg is s.trunk:
+                label.append("trunk", style="bold")
+                label.append(f", {where}: {_drifts(seg)}")
+            else:
+                label.append(seg.title, style="bold")
+                label.append(f", {where}, from the output of layer {seg.start - 1}. From layer "
+                             f"1 to the end of this branch: {_drifts(seg)}")
+            line(label)
+            console.print(table(seg, first))
+            bars(seg)
+            if seg.branches:
+                end = "the trunk" if seg is s.trunk else seg.label
+                if len(seg.branches) == 1:
+                    how = f"the gradient of its only simulated branch, {seg.branches[0].label}"
+                else:
+                    how = (f"the sum of the gradients of its "
+                           f"{_plural(len(seg.branches), 'branch')}, taken as independent "
+                           "(their variances add)")
+                line(Text(f"  backward at the end of {end}: {how}"))
         console.print()
     for sk in skipped:
-        console.print(f"{sk['path']}:{sk['line']}: stack not simulated: {sk['reason']}")
+        if sk.get("what") == "branch":
+            line(Text(f"skipped: {sk['branch']} of the stack at "
+                      f"{sk['path']}:{sk['line']} ({sk['reason']})"))
+        else:
+            line(Text(f"skipped: stack at {sk['path']}:{sk['line']} ({sk['reason']})"))
     if not sims and not skipped:
         console.print("No stacks found.")
+
+
+def _mpl_text(s: str) -> str:
+    """A label matplotlib shows as written: ``$`` would start mathtext, a leading ``_`` would
+    hide the line from the legend."""
+    s = s.replace("$", r"\$")
+    return " " + s if s.startswith("_") else s
 
 
 def write_png(sims: List[Simulated], path: str) -> None:
@@ -203,11 +697,16 @@ def write_png(sims: List[Simulated], path: str) -> None:
         sys.exit(EXIT_ERROR)
     fig, ax = plt.subplots(figsize=(7, 4))
     for s in sims:
-        depth = list(range(1, len(s.steps) + 1))
-        line, = ax.plot(depth, [r.forward_std for r in s.result.steps], marker="o",
-                        label=f"{s.path}:{s.line}")
-        ax.plot(depth, [r.forward_std for r in s.recommended.steps], linestyle="--",
-                color=line.get_color(), label=f"{s.path}:{s.line} (recommended)")
+        for segs in s.trunk.leaf_paths():
+            name = f"{s.path}:{s.line}"
+            if len(segs) > 1:
+                name += f" {segs[-1].title}"
+            fwd = [r.forward_std for g in segs for r in g.result.steps]  # type: ignore
+            rec = [r.forward_std for g in segs for r in g.recommended.steps]  # type: ignore
+            depth = list(range(1, len(fwd) + 1))
+            line, = ax.plot(depth, fwd, marker="o", label=_mpl_text(name))
+            ax.plot(depth, rec, linestyle="--", color=line.get_color(),
+                    label=_mpl_text(f"{name} (recommended)"))
     ax.set_yscale("log")
     ax.set_xlabel("layer")
     ax.set_ylabel("pre-activation std")
