@@ -343,13 +343,30 @@ def _work(args: Tuple[str, engine.Options, bool, bool]) -> FileResult:
     path, options, write, want_diff = args
     try:
         return lint_path(path, options, write, want_diff)
-    except RecursionError:
-        return FileResult(path, error="internal error: initlint's analysis recursed too deeply "
-                                      "on this file (please report this with the file)",
+    except RecursionError as e:
+        return FileResult(path, error=f"internal error: {_too_deep(e)} recursed past Python's "
+                                      f"limit on this file (please report this with the file)",
                           internal=True)
     except Exception as e:  # noqa: BLE001 - a bug must name the file, not kill the run
         return FileResult(path, error=f"internal error: {type(e).__name__}: {e} (please report "
                                       f"this with the file)", internal=True)
+
+
+def _too_deep(e: BaseException) -> str:
+    """What recursed: the function that repeats most in the traceback."""
+    import collections
+    import traceback
+
+    frames = traceback.extract_tb(e.__traceback__)
+    if not frames:
+        return "the analysis"
+    (filename, name), _ = collections.Counter((f.filename, f.name)
+                                              for f in frames).most_common(1)[0]
+    marker = f"{os.sep}initlint{os.sep}"
+    if marker in filename:
+        module = os.path.splitext(filename.split(marker)[-1])[0].replace(os.sep, ".")
+        return f"initlint.{module}.{name}()"
+    return f"{os.path.basename(filename)}: {name}()"
 
 
 #: Below this many files a process pool costs more than it saves.

@@ -421,3 +421,23 @@ def test_help_names_the_simulate_command_and_exit_codes():
     out = run_cli("--help").stdout.decode()
     assert "initlint simulate PATH" in out
     assert "--fail-on" in out and "Exit codes:" in out
+
+
+def test_a_recursion_limit_names_what_recursed(tmp_path, monkeypatch):
+    from initlint import engine, files, model
+
+    def follow(layer):  # a reader walking a cyclic layer graph without a guard
+        return [follow(n) for n in layer.next]
+
+    def lint_and_fix(text, options):
+        layer = model.Layer("dense", "keras", "Dense")
+        layer.next.append(layer)
+        follow(layer)
+
+    monkeypatch.setattr(engine, "lint_and_fix", lint_and_fix)
+    p = tmp_path / "m.py"
+    p.write_text(BAD)
+    res = files._work((str(p), engine.Options(), False, False))
+    assert res.internal
+    assert res.error.startswith("internal error: test_cli.py: follow() recursed past Python's "
+                                "limit on this file")
