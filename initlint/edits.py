@@ -2,15 +2,17 @@
 
 A new keyword becomes a new argument of the call itself, built as a libcst ``Arg`` and placed
 after the last argument (or before a ``**kwargs``), with the separator, the trailing comma and
-the line layout the call already uses. The edit is the smallest span that differs between the
-call's code before and after, so nothing else in the call is rewritten.
+the line layout the call already uses. The engine turns the rewrite into the smallest span
+that differs between the call's text before and after, checked against the file's own text,
+so nothing else in the call is rewritten.
 """
 
 from __future__ import annotations
 
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 
 from .model import Edit
 
@@ -29,8 +31,39 @@ def add_keyword(module: cst.Module, call: cst.Call, keyword: str, value: str
         return None
     bare = call.with_changes(lpar=[], rpar=[])
     new_call = bare.with_changes(args=_with_keyword(bare, keyword, expr))
-    old = module.code_for_node(bare)
-    new = module.code_for_node(new_call)
+    return Edit(call, "", "rewrite", rewrite=Rewrite(module, bare, new_call))
+
+
+class Rewrite:
+    """A node's code before and after a change, generated in the block indentation the node
+    sits in: libcst writes a node's continuation lines relative to its block, so the code of a
+    node inside an indented block is only the file's text once that indentation is added."""
+
+    def __init__(self, module: cst.Module, old: cst.CSTNode, new: cst.CSTNode) -> None:
+        self.module = module
+        self.old = old
+        self.new = new
+
+    def code(self, node: cst.CSTNode, indent: str) -> str:
+        state = CodegenState(default_indent=self.module.default_indent,
+                             default_newline=self.module.default_newline)
+        if indent:
+            state.increase_indent(indent)
+        node._codegen(state)
+        return "".join(state.tokens)
+
+    def span(self, source: str, line_indent: str) -> Optional[Tuple[int, int, str]]:
+        """(start, end, text) replacing part of ``source`` (the file's text of the node),
+        or None when no indentation reproduces ``source`` (the edit would be wrong). The
+        block's indentation is a prefix of the whitespace that starts the node's first line."""
+        for n in range(len(line_indent), -1, -1):
+            indent = line_indent[:n]
+            if self.code(self.old, indent) == source:
+                return _smallest_change(source, self.code(self.new, indent))
+        return None
+
+
+def _smallest_change(old: str, new: str) -> Tuple[int, int, str]:
     start = 0
     while start < min(len(old), len(new)) and old[start] == new[start]:
         start += 1
@@ -38,7 +71,7 @@ def add_keyword(module: cst.Module, call: cst.Call, keyword: str, value: str
     while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
         end_old -= 1
         end_new -= 1
-    return Edit(call, new[start:end_new], "span", span=(start, end_old), expect=old[start:end_old])
+    return start, end_old, new[start:end_new]
 
 
 def _with_keyword(call: cst.Call, keyword: str, expr: cst.BaseExpression) -> List[cst.Arg]:

@@ -174,7 +174,14 @@ def _lint(text: str, enabled: Sequence[str], settings: Optional[Dict[str, float]
     findings.sort(key=Finding.sort_key)
     checker = _ParseCheck(text)
     for f in findings:
-        if f.fix is not None and not checker.parses(_apply(text, f.fix.edits)):
+        if f.fix is None:
+            continue
+        new = _apply(text, f.fix.edits)
+        if new == text:
+            problems.append(f"internal error: the {f.code} fix at line {f.line} changes "
+                            f"nothing, so it was not offered (please report this with the file)")
+            f.fix = None
+        elif not checker.parses(new):
             problems.append(_dropped(f))
             f.fix = None
     return findings
@@ -251,11 +258,17 @@ def _edit_out(e, positions, index: LineIndex) -> Optional[EditOut]:
         start = end
     elif e.where == "before":
         end = start
-    elif e.where == "span":
-        base = start
-        start, end = base + e.span[0], base + e.span[1]
-        if e.expect is not None and index.text[start:end] != e.expect:
-            return None  # the node's code is not what the renderer saw
+    elif e.where == "rewrite":
+        line_start = index.starts[er.start.line - 1]
+        line = index.text[line_start:start]
+        changed = e.rewrite.span(index.text[start:end], line[:len(line) - len(line.lstrip())])
+        if changed is None:
+            return None  # the node's code is not the file's text: the edit would be wrong
+        a, b, content = changed
+        start, end = start + a, start + b
+        sl, sc = index.position(start)
+        el, ec = index.position(end)
+        return EditOut(start, end, content, sl, sc + 1, el, ec + 1)
     sl, sc = index.position(start)
     el, ec = index.position(end)
     return EditOut(start, end, e.text, sl, sc + 1, el, ec + 1)
@@ -268,7 +281,8 @@ def fixable(f: Finding, level: Optional[str]) -> bool:
 
 
 def apply_fixes(text: str, findings: Sequence[Finding], level: str,
-                problems: Optional[List[str]] = None) -> Tuple[str, int]:
+                problems: Optional[List[str]] = None,
+                applied: Optional[List[Finding]] = None) -> Tuple[str, int]:
     """Apply the fixes allowed at ``level``, one at a time: a fix whose edits overlap an
     earlier one waits for the next pass, and a fix after which the text would not parse is
     dropped alone (and described in ``problems``). Returns the new text and how many findings
@@ -292,6 +306,8 @@ def apply_fixes(text: str, findings: Sequence[Finding], level: str,
         chosen.extend(new)
         taken.extend((e.start, e.end) for e in new)
         count += 1
+        if applied is not None:
+            applied.append(f)
     if not chosen:
         return text, 0
     return _apply(text, chosen), count
@@ -395,8 +411,19 @@ def lint_and_fix(text: str, options: Options) -> TextResult:
     fixed_total = 0
     current = text
     dropped: List[str] = []
+    previous: set = set()
     for _ in range(MAX_FIX_PASSES):
-        new, n = apply_fixes(current, findings, options.fix, dropped)
+        for f in findings:
+            if f.fix is not None and _key(f) in previous:
+                # Its fix was applied and the finding is still there: a fix that does not do
+                # what it says would be applied again on every pass.
+                dropped.append(f"internal error: the {f.code} fix at line {f.line} did not "
+                               f"remove its finding, so it was applied once (please report "
+                               f"this with the file)")
+                f.fix = None
+        applied: List[Finding] = []
+        new, n = apply_fixes(current, findings, options.fix, dropped, applied)
+        previous = {_key(f) for f in applied}
         if n == 0 or new == current:
             break
         saved = list(problems)
@@ -411,6 +438,10 @@ def lint_and_fix(text: str, options: Options) -> TextResult:
         current, findings = new, new_findings
         fixed_total += n
     return TextResult(findings, current, fixed_total, problems=_unique(problems + dropped))
+
+
+def _key(f: Finding) -> Tuple[str, int, int, str]:
+    return (f.code, f.line, f.column, f.message)
 
 
 def _unique(items: List[str]) -> List[str]:

@@ -150,6 +150,14 @@ class Layer:
     def kernels(self) -> List[Weight]:
         return [w for w in self.weights if w.role in KERNEL_ROLES]
 
+    @property
+    def activated_kernel(self) -> Optional[Weight]:
+        """The kernel whose output the activation is applied to: a separable convolution's
+        pointwise kernel (its depthwise kernel feeds the pointwise one linearly), else the
+        last kernel."""
+        kernels = self.kernels
+        return kernels[-1] if kernels else None
+
 
 @dataclass(eq=False)
 class Stack:
@@ -210,14 +218,13 @@ class Network:
 @dataclass
 class Edit:
     """Replace the source of ``node`` with ``text``; or insert ``text`` at its end / start; or
-    (``where="span"``) replace the characters ``span`` of the node's own code, which must read
-    ``expect``."""
+    (``where="rewrite"``) change the node's code as ``rewrite`` (an :class:`initlint.edits.
+    Rewrite`) says, which the engine checks against the file's text."""
 
     node: Any
     text: str
-    where: str = "replace"  # replace | after | before | span
-    span: Optional[Tuple[int, int]] = None
-    expect: Optional[str] = None
+    where: str = "replace"  # replace | after | before | rewrite
+    rewrite: Any = None
 
 
 @dataclass

@@ -658,4 +658,11 @@ def _render_list(nb: Notebook, span: SourceSpan, old_lines: List[str], new: str,
     for (s, e), value in zip(elems, old_lines):
         reuse.setdefault(value, raw[s:e])
     parts = [reuse.get(line) or json.dumps(line, ensure_ascii=ascii_only) for line in lines]
+    # Empty strings at the end of the list (some writers add one after a last line ending in
+    # a newline) are no lines to splitlines(); keep them as they were.
+    n_empty = 0
+    while n_empty < len(old_lines) and old_lines[len(old_lines) - 1 - n_empty] == "":
+        n_empty += 1
+    if n_empty and len(elems) == len(old_lines):
+        parts.extend(raw[s:e] for s, e in elems[len(elems) - n_empty:])
     return "[" + ws_open + ("," + ws_sep).join(parts) + ws_close + "]"

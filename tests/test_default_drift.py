@@ -126,3 +126,16 @@ def test_keras_functional_chains_are_stacks():
            f"{body}\noutputs = layers.Dense(10)(x)\nmodel = keras.Model(inputs, outputs)\n")
     ((code, sev, msg),) = default_findings(src)
     assert (code, sev) == ("IL102", "warning") and msg.startswith("10 Dense layers (relu)")
+
+
+def test_separable_conv_is_judged_by_its_pointwise_kernel():
+    """The activation follows the pointwise kernel; the depthwise one feeds it linearly, so
+    its default Glorot is not a ReLU layer's (a fix adding pointwise_initializer once turned
+    into a finding whose fix replaced he_uniform with he_uniform)."""
+    src = ("from tensorflow.keras import layers\n"
+           "x = layers.SeparableConv2D(32, 3, activation='relu')(x)\n")
+    ((_, code, msg),) = lint(src, select=("IL102",))
+    assert code == "IL102" and "use he_uniform" in msg
+    out = engine.lint_and_fix(src, engine.Options(select=["IL102"], fix="safe"))
+    assert "pointwise_initializer='he_uniform'" in out.text
+    assert out.findings == [] and out.problems == []

@@ -15,6 +15,7 @@ KW, VALUE = "kernel_initializer", '"he_uniform"'
 
 
 def _insert(src: str) -> str:
+    """Add the keyword to the first call of a module-level statement."""
     module = cst.parse_module(src)
     calls = []
 
@@ -25,12 +26,11 @@ def _insert(src: str) -> str:
 
     module.visit(Find())
     edit = add_keyword(module, calls[0], KW, VALUE)
-    assert edit is not None and edit.where == "span"
-    start, end = edit.span
+    assert edit is not None and edit.where == "rewrite"
     old = module.code_for_node(calls[0].with_changes(lpar=[], rpar=[]))
-    assert old[start:end] == edit.expect
     at = src.index(old)
-    return src[:at] + old[:start] + edit.text + old[end:] + src[at + len(old):]
+    start, end, text = edit.rewrite.span(old, "")
+    return src[:at + start] + text + src[at + end:]
 
 
 CASES = [
@@ -136,4 +136,42 @@ def test_il102_fix_after_a_trailing_tuple_parses_and_applies():
     assert out.fixed == 1  # one finding for the stack, one edit per layer
     assert 'input_shape=(300, 300, 3), kernel_initializer="he_uniform")' in out.text
     assert out.text.count('kernel_initializer="he_uniform"') == 12
+    ast.parse(out.text)
+
+
+INDENTED = """from tensorflow import keras
+
+
+class Block(keras.layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.d = keras.layers.Dense(
+            64, activation="relu", name='a_fairly_long_layer_name_here'
+        )
+        self.e = keras.layers.Dense(
+            64,
+            activation="relu",
+            use_bias=False,
+        )
+        self.f = keras.layers.Dense(64,
+                                    activation="relu")
+
+    def call(self, x):
+        return self.f(self.e(self.d(x)))
+"""
+
+
+def test_add_keyword_inside_an_indented_block():
+    """libcst writes a nested call's continuation lines relative to its block: the edit must
+    be placed in the file's text, indentation included (it once landed inside a string)."""
+    out = engine.lint_and_fix(INDENTED, engine.Options(select=["IL102"], fix="safe"))
+    assert out.problems == [] and out.findings == []
+    assert out.text == INDENTED.replace(
+        "name='a_fairly_long_layer_name_here'\n",
+        "name='a_fairly_long_layer_name_here', kernel_initializer=\"he_uniform\"\n").replace(
+        "            use_bias=False,\n",
+        "            use_bias=False,\n            kernel_initializer=\"he_uniform\",\n").replace(
+        "                                    activation=\"relu\")",
+        "                                    activation=\"relu\",\n"
+        "                                    kernel_initializer=\"he_uniform\")")
     ast.parse(out.text)

@@ -110,7 +110,8 @@ def test_fix_never_writes_code_that_does_not_parse(monkeypatch):
     options = engine.Options(fix="safe")
     # a fixer that produces an unbalanced quote
     monkeypatch.setattr(engine, "apply_fixes",
-                        lambda t, f, l, p=None: (t.replace('"glorot_uniform"', '"he_uniform'), 1))
+                        lambda t, f, l, p=None, a=None: (
+                            t.replace('"glorot_uniform"', '"he_uniform'), 1))
     out = engine.lint_and_fix(src, options)
     assert out.text == src
     assert out.fixed == 0
@@ -187,3 +188,32 @@ def test_lint_bytes_reports_diff_for_memory_fix():
     res = files.lint_bytes("m.py", BAD.encode(), engine.Options(fix="safe"), want_diff=True)
     assert res.new_data == BAD.replace("glorot_uniform", "he_uniform").encode()
     assert res.diff and "+++ m.py" in res.diff
+
+
+def _rewrite_fix_on_line(monkeypatch, line: int, content: str):
+    real = engine._resolve
+
+    def resolve(d, positions, index, problems):
+        f = real(d, positions, index, problems)
+        if f.line == line and f.fix is not None:
+            f.fix.edits[0].content = content
+        return f
+
+    monkeypatch.setattr(engine, "_resolve", resolve)
+
+
+def test_a_fix_that_changes_nothing_is_not_offered(monkeypatch):
+    _rewrite_fix_on_line(monkeypatch, 2, '"glorot_uniform"')  # the text it replaces
+    out = engine.lint_and_fix(TWO_BAD, engine.Options(fix="safe"))
+    assert out.text == TWO_BAD.replace("glorot_normal", "he_normal")
+    assert [(f.line, f.fix) for f in out.findings] == [(2, None)]
+    assert out.problems == ["internal error: the IL002 fix at line 2 changes nothing, so it was "
+                            "not offered (please report this with the file)"]
+
+
+def test_a_fix_that_leaves_its_finding_is_applied_once(monkeypatch):
+    """A fix that changes the text but not the finding would be applied on every pass."""
+    _rewrite_fix_on_line(monkeypatch, 2, '"glorot_uniform" ')
+    out = engine.lint_and_fix(TWO_BAD, engine.Options(fix="safe"))
+    assert out.text.count('"glorot_uniform" ') == 1
+    assert "did not remove its finding, so it was applied once" in " ".join(out.problems)

@@ -134,3 +134,21 @@ def test_other_languages_are_skipped(tmp_path):
     p = tmp_path / "nb.ipynb"
     p.write_text(json.dumps(nb))
     assert run_cli(str(p)).returncode == 0
+
+
+def test_fix_keeps_an_empty_string_that_ends_a_source_list(tmp_path):
+    """Some writers end a cell's source list with "" after a last line ending in a newline;
+    splitlines() sees no line there, and the fix once dropped it."""
+    lines = ["import torch.nn as nn\n", "fc = nn.Linear(256, 256)\n",
+             "nn.init.xavier_uniform_(fc.weight)\n",
+             "net = nn.Sequential(fc, nn.ReLU(), nn.Linear(256, 10))\n", ""]
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                     "outputs": [], "source": lines}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    raw = json.dumps(nb, indent=1)
+    p = tmp_path / "nb.ipynb"
+    p.write_text(raw)
+    assert run_cli("--fix", str(p)).returncode == 0
+    assert p.read_text() == raw.replace(
+        "nn.init.xavier_uniform_(fc.weight)",
+        'nn.init.kaiming_uniform_(fc.weight, nonlinearity=\\"relu\\")')

@@ -110,12 +110,14 @@ def default_code(layer: Layer) -> Optional[str]:
         return None
     if layer.normalized or layer.residual_branch:
         return None
-    for w in layer.kernels:
-        if w.init.is_default and w.init.family == "glorot" and layer.framework == "keras":
-            return "IL102"
-        if w.init.is_default and w.init.family == "framework_default" and \
-                layer.framework == "torch" and layer.kind in ("dense", "conv", "conv_transpose"):
-            return "IL103"
+    w = layer.activated_kernel
+    if w is None or not w.init.is_default:
+        return None
+    if w.init.family == "glorot" and layer.framework == "keras":
+        return "IL102"
+    if w.init.family == "framework_default" and layer.framework == "torch" and \
+            layer.kind in ("dense", "conv", "conv_transpose"):
+        return "IL103"
     return None
 
 
@@ -222,7 +224,8 @@ def check(network: Network, ctx: Context) -> Iterator[Diagnostic]:
 
 
 def _per_layer(layer: Layer, code: str, ctx: Context) -> Diagnostic:
-    w = layer.kernels[-1]
+    w = layer.activated_kernel
+    assert w is not None
     req = request_for(layer, w.init, family="he")
     new = ctx.name(layer, req)
     msg = (f"{layer_label(layer)} ({layer.activation.name}): {_default_name(w.init)} "
@@ -330,19 +333,22 @@ def _judge(run: List[Layer], code: str, ctx: Context) -> Optional[Diagnostic]:
         severity = "info"  # measurable, but training was not shown to fail this shallow
     defaults = [layer for layer in run if default_code(layer) == code]
     first = defaults[0]
-    req = request_for(first, first.kernels[-1].init, family="he")
+    kernel = first.activated_kernel
+    assert kernel is not None
+    req = request_for(first, kernel.init, family="he")
     new = ctx.name(first, req)
     act = "/".join(sorted(acts))
     names = [layer.name for layer in run if layer.name]
     span = f" ({names[0]} to {names[-1]})" if len(names) == len(run) else ""
-    msg = (f"{depth} {kinds} layers ({act}) at {_default_name(first.kernels[-1].init)}: "
+    msg = (f"{depth} {kinds} layers ({act}) at {_default_name(kernel.init)}: "
            f"{what} over them; use {new}\n"
            f"From the first to the last of these {depth} layers{span}: forward {fmt(fwd)}x, "
            f"backward {fmt(bwd)}x; {new} keeps {fmt(rec.forward_drift)}x forward, "
            f"{fmt(rec.backward_drift)}x backward.")
     edits: List[Edit] = []
     for layer in defaults:
-        w = layer.kernels[-1]
+        w = layer.activated_kernel
+        assert w is not None
         e = ctx.render(layer, w, request_for(layer, w.init, family="he"))
         if not e:
             edits = []

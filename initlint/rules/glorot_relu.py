@@ -72,7 +72,8 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
         return
     if layer.normalized or layer.residual_branch:
         return  # the scale is renormalized, or added to the signal instead of compounding
-    for w in layer.kernels:
+    kernel = layer.activated_kernel  # a separable conv's depthwise kernel is not activated
+    for w in [kernel] if kernel is not None else []:
         spec = w.init
         if spec.family != "glorot" or spec.is_default:
             continue  # a framework default is IL102's (Keras) or not Glorot at all
