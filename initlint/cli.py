@@ -80,7 +80,8 @@ def _error(msg: str) -> None:
               help="Print each finding's figures and reasoning under its message (text format).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: all cores).")
-@click.option("--stdin-filename", metavar="PATH", help="The name of the file read from stdin ('-').")
+@click.option("--stdin-filename", metavar="PATH",
+              help="Lint standard input under this name (with no PATHS, or with '-').")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
 @click.version_option(__version__, "--version", prog_name="initlint")

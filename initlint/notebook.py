@@ -259,6 +259,19 @@ class _Scanner:
                 p += 1
         return n
 
+    def word_or_string(self, p: int) -> Optional[int]:
+        """p at a string (with its prefix, if any) or a word: the index after it; else None."""
+        s = self.s
+        if s[p] in "'\"":
+            return self.string(p, "")
+        m = _WORD.match(s, p)
+        if m is None:
+            return None
+        end = m.end()
+        if end < self.n and s[end] in "'\"" and m.group().lower() in _STRING_PREFIXES:
+            return self.string(end, m.group().lower())
+        return end
+
     def field(self, p: int, close: str) -> int:
         """p after the ``{`` of an f-string replacement field: the index after its ``}``."""
         s, n = self.s, self.n
@@ -267,16 +280,9 @@ class _Scanner:
             c = s[p]
             if c in "\r\n" and len(close) == 1 and depth == 0:
                 return p  # the enclosing one-line string is left open
-            if c in "'\"":
-                p = self.string(p, "")
-                continue
-            m = _WORD.match(s, p)
-            if m:
-                end = m.end()
-                if end < n and s[end] in "'\"" and m.group().lower() in _STRING_PREFIXES:
-                    p = self.string(end, m.group().lower())
-                else:
-                    p = end
+            after = self.word_or_string(p)
+            if after is not None:
+                p = after
                 continue
             if c in "([{":
                 depth += 1
@@ -337,16 +343,9 @@ class _Scanner:
             if c == "#":
                 p = self.line_end(p)
                 continue
-            if c in "'\"":
-                p = self.string(p, "")
-                continue
-            m = _WORD.match(s, p)
-            if m:
-                end = m.end()
-                if end < n and s[end] in "'\"" and m.group().lower() in _STRING_PREFIXES:
-                    p = self.string(end, m.group().lower())
-                else:
-                    p = end
+            after = self.word_or_string(p)
+            if after is not None:
+                p = after
                 continue
             op = next((o for o in _OPERATORS if s.startswith(o, p)), c)
             if op in ("(", "[", "{"):

@@ -229,31 +229,23 @@ def _fix_diff(con, r: FileResult, f: Finding) -> None:
 
 def _summary(con, results: Sequence[FileResult], fix_level: Optional[str], fixing: bool,
              show_fixes: bool, n_failed: int = 0) -> None:
-    total = 0
-    counts = {"error": 0, "warning": 0, "info": 0}
-    n_fixable = 0
-    n_unsafe_hidden = 0
-    n_fixed = sum(r.fixed for r in results)
     offer = fix_level or "safe"
-    for _, f in _pairs(results):
-        total += 1
-        counts[f.severity] = counts.get(f.severity, 0) + 1
-        if fixable(f, offer):
-            n_fixable += 1
-        elif f.fix is not None:
-            n_unsafe_hidden += 1
+    found = [f for _, f in _pairs(results)]
+    total = len(found)
+    n_fixable = sum(1 for f in found if fixable(f, offer))
+    n_unsafe_hidden = sum(1 for f in found if f.fix is not None and not fixable(f, offer))
+    n_fixed = sum(r.fixed for r in results)
     if fixing and show_fixes and n_fixed:
-        con.print(f"Fixed {n_fixed} finding{'s' if n_fixed != 1 else ''}:", markup=False)
+        con.print(f"Fixed {_plural(n_fixed, 'finding')}:", markup=False)
         for r in results:
             if r.fixed:
                 con.print(f"  - {r.path}: {r.fixed} fixed", markup=False)
-    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 and s != 'info' else ''}"
-             for s in ("error", "warning", "info") if counts.get(s)]
+    counts = _severity_counts(found)
     if fixing and n_fixed:
-        con.print(f"Fixed {n_fixed} finding{'s' if n_fixed != 1 else ''}, "
-                  f"{total} remaining{' (' + ', '.join(parts) + ')' if parts else ''}.")
+        con.print(f"Fixed {_plural(n_fixed, 'finding')}, {total} remaining"
+                  f"{' (' + counts + ')' if counts else ''}.")
     elif total:
-        con.print(f"Found {total} finding{'s' if total != 1 else ''} ({', '.join(parts)}).")
+        con.print(f"Found {_plural(total, 'finding')} ({counts}).")
     else:
         con.print(_clean_line(n_failed), markup=False)
     if n_failed and total:
@@ -264,6 +256,20 @@ def _summary(con, results: Sequence[FileResult], fix_level: Optional[str], fixin
     if n_unsafe_hidden and fix_level != "unsafe":
         con.print(f"({n_unsafe_hidden} more fix{'es' if n_unsafe_hidden != 1 else ''} "
                   f"available with `--unsafe-fixes`.)", markup=False)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _severity_counts(found: Sequence[Finding]) -> str:
+    """"1 error, 2 warnings, 3 info" (info has no plural)."""
+    parts = []
+    for level in ("error", "warning", "info"):
+        n = sum(1 for f in found if f.severity == level)
+        if n:
+            parts.append(f"{n} {level}" if level == "info" else _plural(n, level))
+    return ", ".join(parts)
 
 
 def _failed_line(n_failed: int) -> str:

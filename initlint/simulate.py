@@ -289,22 +289,53 @@ def _plans(network: Network, f: _File, skipped: List[Dict[str, Any]]) -> List[Pl
     """The network's stacks as simulate shows them. Functional chains (``chains()`` stops at a
     branch) are grown into the tree of their first layer's component along ``Layer.next``; a
     chain that is a branch of such a tree is listed in ``skipped``, naming the tree."""
-    in_stack = {id(x) for st in network.stacks for x in st.layers}
-    fixed = {id(x) for st in network.stacks if st.kind != "functional" for x in st.layers}
-    free = {id(x): x for x in network.layers if id(x) not in fixed}
-    preds: Dict[int, List[Layer]] = {}
-    for layer in free.values():
-        for n in _successors(layer, free):
-            preds.setdefault(id(n), []).append(layer)
+    return _Planner(network, f, skipped).run()
 
-    def root_of(layer: Layer) -> Layer:
+
+class _Planner:
+    """The state :func:`_plans` builds up: the layers outside sequential and module stacks
+    (``free``), their predecessors, and the trees grown so far."""
+
+    def __init__(self, network: Network, f: _File, skipped: List[Dict[str, Any]]) -> None:
+        self.network = network
+        self.f = f
+        self.skipped = skipped
+        self.in_stack = {id(x) for st in network.stacks for x in st.layers}
+        fixed = {id(x) for st in network.stacks if st.kind != "functional" for x in st.layers}
+        self.free = {id(x): x for x in network.layers if id(x) not in fixed}
+        self.preds: Dict[int, List[Layer]] = {}
+        for layer in self.free.values():
+            for n in _successors(layer, self.free):
+                self.preds.setdefault(id(n), []).append(layer)
+        self.out: List[Plan] = []
+        self.trees: Dict[int, Optional[Plan]] = {}  # root id -> its tree (None: not a tree)
+        self.why: Dict[int, Optional[str]] = {}  # root id -> why it is not a tree
+        self.owner: Dict[int, Plan] = {}  # layer id -> the tree that shows it
+
+    def run(self) -> List[Plan]:
+        f = self.f
+        for stack in self.network.stacks:
+            if stack.kind == "sequential":
+                self.out.append(Plan(Segment(list(stack.layers)), stack.kind, stack.node,
+                                     _loop_note(stack.layers, f)))
+            elif stack.kind == "module":
+                self.out.append(_module_plan(stack, f))
+            else:
+                self.functional(stack)
+        self.lone_trunks()
+        for plan in self.out:
+            if plan.root.label == "trunk" and not plan.root.name:
+                _name_segments(plan.root, f)
+        return self.out
+
+    def root_of(self, layer: Layer) -> Layer:
         seen: Set[int] = set()
-        while len(preds.get(id(layer), [])) == 1 and id(layer) not in seen:
+        while len(self.preds.get(id(layer), [])) == 1 and id(layer) not in seen:
             seen.add(id(layer))
-            layer = preds[id(layer)][0]
+            layer = self.preds[id(layer)][0]
         return layer
 
-    def grown(root: Layer) -> Tuple[Optional[Plan], Optional[str]]:
+    def grown(self, root: Layer) -> Tuple[Optional[Plan], Optional[str]]:
         """The tree from ``root``; or None, and why when its layers rejoin or loop."""
         reach: Dict[int, Layer] = {}
         todo = [root]
@@ -312,65 +343,60 @@ def _plans(network: Network, f: _File, skipped: List[Dict[str, Any]]) -> List[Pl
             x = todo.pop()
             if id(x) not in reach:
                 reach[id(x)] = x
-                todo.extend(_successors(x, free))
+                todo.extend(_successors(x, self.free))
         try:
-            seg, _ = _tree(root, reach, f)
+            seg, _ = _tree(root, reach, self.f)
         except _NotATree as e:
             return None, str(e)
         if not seg.branches:
             return None, None
-        _name_segments(seg, f)
-        return Plan(seg, "functional", root.node, _loop_note(list(reach.values()), f)), None
+        _name_segments(seg, self.f)
+        return Plan(seg, "functional", root.node, _loop_note(list(reach.values()), self.f)), None
 
-    out: List[Plan] = []
-    trees: Dict[int, Optional[Plan]] = {}  # root id -> its tree (None: not a tree)
-    why: Dict[int, Optional[str]] = {}  # root id -> why it is not a tree
-    owner: Dict[int, Plan] = {}  # layer id -> the tree that shows it
-    for stack in network.stacks:
-        if stack.kind == "sequential":
-            out.append(Plan(Segment(list(stack.layers)), stack.kind, stack.node,
-                            _loop_note(stack.layers, f)))
-        elif stack.kind == "module":
-            out.append(_module_plan(stack, f))
-        else:
-            first = stack.layers[0]
-            tree = owner.get(id(first))
-            note = _loop_note(stack.layers, f)
-            if tree is None and id(first) in free:
-                root = root_of(first)
-                if id(root) not in trees:
-                    trees[id(root)], why[id(root)] = grown(root)
-                    if trees[id(root)] is not None:
-                        out.append(trees[id(root)])  # type: ignore[arg-type]
-                        for x in trees[id(root)].layer_ids():  # type: ignore[union-attr]
-                            owner[x] = trees[id(root)]  # type: ignore[assignment]
-                tree = trees[id(root)]
-                if why[id(root)]:
-                    note = (f"{why[id(root)]}: only this unbranched chain is simulated, not "
-                            "the branches around it")
-            if tree is not None and all(id(x) in tree.layer_ids() for x in stack.layers):
-                if first is not tree.root.layers[0]:
-                    seg = next(s for s in tree.root.walk() if any(x is first for x in s.layers))
-                    path, line = f.where(stack.node if stack.node is not None else first.node)
-                    skipped.append({
-                        "path": path, "line": line, "what": "stack",
-                        "reason": f"it is {seg.label} of the stack at "
-                                  f"{f.at(tree.node) or 'its start'}"})
-                continue
-            out.append(Plan(Segment(list(stack.layers)), stack.kind, stack.node, note))
-    # A trunk of one layer with branches of one layer: no chain of two, so no reader stack.
-    for layer in network.layers:
-        if (id(layer) in free and id(layer) not in in_stack and id(layer) not in owner
-                and not preds.get(id(layer)) and len(_successors(layer, free)) > 1):
-            tree, _ = grown(layer)
-            if tree is not None:
-                out.append(tree)
-                for x in tree.layer_ids():
-                    owner[x] = tree
-    for plan in out:
-        if plan.root.label == "trunk" and not plan.root.name:
-            _name_segments(plan.root, f)
-    return out
+    def own(self, tree: Plan) -> None:
+        self.out.append(tree)
+        for x in tree.layer_ids():
+            self.owner[x] = tree
+
+    def tree_of(self, first: Layer) -> Tuple[Optional[Plan], Optional[str]]:
+        """The tree a chain starting at ``first`` belongs to, grown on first use."""
+        tree = self.owner.get(id(first))
+        if tree is not None or id(first) not in self.free:
+            return tree, None
+        root = self.root_of(first)
+        if id(root) not in self.trees:
+            self.trees[id(root)], self.why[id(root)] = self.grown(root)
+            if self.trees[id(root)] is not None:
+                self.own(self.trees[id(root)])  # type: ignore[arg-type]
+        return self.trees[id(root)], self.why[id(root)]
+
+    def functional(self, stack: Stack) -> None:
+        first = stack.layers[0]
+        tree, why = self.tree_of(first)
+        note = _loop_note(stack.layers, self.f)
+        if why:
+            note = (f"{why}: only this unbranched chain is simulated, not the branches around "
+                    "it")
+        if tree is not None and all(id(x) in tree.layer_ids() for x in stack.layers):
+            if first is not tree.root.layers[0]:
+                seg = next(s for s in tree.root.walk() if any(x is first for x in s.layers))
+                path, line = self.f.where(stack.node if stack.node is not None else first.node)
+                self.skipped.append({
+                    "path": path, "line": line, "what": "stack",
+                    "reason": f"it is {seg.label} of the stack at "
+                              f"{self.f.at(tree.node) or 'its start'}"})
+            return
+        self.out.append(Plan(Segment(list(stack.layers)), stack.kind, stack.node, note))
+
+    def lone_trunks(self) -> None:
+        """A trunk of one layer with branches of one layer: no chain of two, so no stack."""
+        for layer in self.network.layers:
+            lid = id(layer)
+            if (lid in self.free and lid not in self.in_stack and lid not in self.owner
+                    and not self.preds.get(lid) and len(_successors(layer, self.free)) > 1):
+                tree, _ = self.grown(layer)
+                if tree is not None:
+                    self.own(tree)
 
 
 # --- simulation ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 import sys
-from typing import Dict, List, Set
+from typing import Dict, Set
 
 import pytest
 

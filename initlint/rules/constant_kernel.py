@@ -25,54 +25,30 @@ _IL101_DOC = """
 """
 
 
+def _mlp(activation: str, init: str) -> str:
+    """The rules' example: a hidden Dense layer with this initializer and an output layer."""
+    return f"""
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([
+            keras.Input((16,)),
+            layers.Dense(32, activation="{activation}", kernel_initializer="{init}"),
+            layers.Dense(1),
+        ])
+    """
+
+
 @rule("IL001", "constant-kernel", "error", fix="unsafe", severities=("warning", "error"),
       summary="Zero or constant kernel that never breaks symmetry or is dead",
-      example="""
-          import keras
-          from keras import layers
-
-          model = keras.Sequential([
-              keras.Input((16,)),
-              layers.Dense(32, activation="relu", kernel_initializer="zeros"),
-              layers.Dense(1),
-          ])
-      """,
-      fixed="""
-          import keras
-          from keras import layers
-
-          model = keras.Sequential([
-              keras.Input((16,)),
-              layers.Dense(32, activation="relu", kernel_initializer="he_uniform"),
-              layers.Dense(1),
-          ])
-      """,
+      example=_mlp("relu", "zeros"), fixed=_mlp("relu", "he_uniform"),
       finding=("Dense before relu: zeros kernel and zero bias make it dead (output and "
-              "gradient stay 0); use he_uniform"))
+               "gradient stay 0); use he_uniform"))
 @rule("IL101", "constant-kernel-random-next", "info", default=False, fix="unsafe",
       summary="Constant hidden kernel rescued by a random next layer", doc=_IL101_DOC,
-      example="""
-          import keras
-          from keras import layers
-
-          model = keras.Sequential([
-              keras.Input((16,)),
-              layers.Dense(32, activation="tanh", kernel_initializer="ones"),
-              layers.Dense(1),
-          ])
-      """,
-      fixed="""
-          import keras
-          from keras import layers
-
-          model = keras.Sequential([
-              keras.Input((16,)),
-              layers.Dense(32, activation="tanh", kernel_initializer="glorot_uniform"),
-              layers.Dense(1),
-          ])
-      """,
+      example=_mlp("tanh", "ones"), fixed=_mlp("tanh", "glorot_uniform"),
       finding=("Dense: constant kernel (1) trains only because the next layer is random; use "
-              "glorot_uniform"))
+               "glorot_uniform"))
 def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     """
     ## What it does

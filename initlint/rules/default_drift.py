@@ -121,93 +121,49 @@ def default_code(layer: Layer) -> Optional[str]:
     return None
 
 
+def _keras_stack(init: str) -> str:
+    """IL102's example: ten ReLU Dense layers, with ``init`` spelled out when given."""
+    kw = f', kernel_initializer="{init}"' if init else ""
+    body = "".join(f'\n        layers.Dense(64, activation="relu"{kw}),' for _ in range(10))
+    return f"""
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([
+            keras.Input((64,)),{body}
+            layers.Dense(10),
+        ])
+    """
+
+
+def _torch_stack(init_loop: bool) -> str:
+    """IL103's example: ten ReLU Linear layers, re-initialized with He when asked."""
+    body = "".join("\n        nn.Linear(256, 256), nn.ReLU()," for _ in range(10))
+    loop = """
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.kaiming_uniform_(m.weight, nonlinearity="relu")""" if init_loop else ""
+    return f"""
+    import torch.nn as nn
+
+    model = nn.Sequential({body}
+        nn.Linear(256, 10),
+    ){loop}
+    """
+
+
 @rule("IL102", "glorot-default-with-relu", "error", fix="safe", scope="network",
       severities=("info", "warning", "error"),
       summary="ReLU stack left at Keras's default Glorot, judged by its predicted drift",
-      doc=_IL102_DOC,
-      example="""
-          import keras
-          from keras import layers
-
-          model = keras.Sequential([
-              keras.Input((64,)),
-              layers.Dense(64, activation="relu"),
-              layers.Dense(64, activation="relu"),
-              layers.Dense(64, activation="relu"),
-              layers.Dense(64, activation="relu"),
-              layers.Dense(64, activation="relu"),
-              layers.Dense(64, activation="relu"),
-              layers.Dense(64, activation="relu"),
-              layers.Dense(64, activation="relu"),
-              layers.Dense(64, activation="relu"),
-              layers.Dense(64, activation="relu"),
-              layers.Dense(10),
-          ])
-      """,
-      fixed="""
-          import keras
-          from keras import layers
-
-          model = keras.Sequential([
-              keras.Input((64,)),
-              layers.Dense(64, activation="relu", kernel_initializer="he_uniform"),
-              layers.Dense(64, activation="relu", kernel_initializer="he_uniform"),
-              layers.Dense(64, activation="relu", kernel_initializer="he_uniform"),
-              layers.Dense(64, activation="relu", kernel_initializer="he_uniform"),
-              layers.Dense(64, activation="relu", kernel_initializer="he_uniform"),
-              layers.Dense(64, activation="relu", kernel_initializer="he_uniform"),
-              layers.Dense(64, activation="relu", kernel_initializer="he_uniform"),
-              layers.Dense(64, activation="relu", kernel_initializer="he_uniform"),
-              layers.Dense(64, activation="relu", kernel_initializer="he_uniform"),
-              layers.Dense(64, activation="relu", kernel_initializer="he_uniform"),
-              layers.Dense(10),
-          ])
-      """,
+      doc=_IL102_DOC, example=_keras_stack(""), fixed=_keras_stack("he_uniform"),
       finding=("10 Dense layers (relu) at default glorot_uniform: signal std falls to 0.0442x "
-              "over them; use he_uniform"))
+               "over them; use he_uniform"))
 @rule("IL103", "torch-default-with-relu", "error", scope="network",
       severities=("info", "warning", "error"),
       summary="ReLU stack left at PyTorch's default init, judged by its predicted drift",
-      doc=_IL103_DOC,
-      example="""
-          import torch.nn as nn
-
-          model = nn.Sequential(
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 10),
-          )
-      """,
-      fixed="""
-          import torch.nn as nn
-
-          model = nn.Sequential(
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 256), nn.ReLU(),
-              nn.Linear(256, 10),
-          )
-          for m in model.modules():
-              if isinstance(m, nn.Linear):
-                  nn.init.kaiming_uniform_(m.weight, nonlinearity="relu")
-      """,
+      doc=_IL103_DOC, example=_torch_stack(False), fixed=_torch_stack(True),
       finding=("10 Linear layers (relu) at PyTorch's default init: signal std falls to "
-              "0.000315x over them; use kaiming_uniform_"))
+               "0.000315x over them; use kaiming_uniform_"))
 def check(network: Network, ctx: Context) -> Iterator[Diagnostic]:
     for layer in network.layers:
         code = default_code(layer)
