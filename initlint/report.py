@@ -33,10 +33,6 @@ def cell_location(cell: int, line: int, column: int) -> str:
     return f"cell {cell}:line {line}:col {column}"
 
 
-def one_line(message: str) -> str:
-    return " ".join(part.strip() for part in message.splitlines() if part.strip())
-
-
 def _pairs(results: Sequence[FileResult]) -> List[Tuple[FileResult, Finding]]:
     return [(r, f) for r in results for f in r.findings]
 
