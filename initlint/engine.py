@@ -178,18 +178,18 @@ def _lint(text: str, enabled: Sequence[str], settings: Optional[Dict[str, float]
             continue
         new = _apply(text, f.fix.edits)
         if new == text:
-            problems.append(f"internal error: the {f.code} fix at line {f.line} changes "
-                            f"nothing, so it was not offered (please report this with the file)")
+            problems.append(_fix_problem(f, "changes nothing, so it was not offered"))
             f.fix = None
         elif not checker.parses(new):
-            problems.append(_dropped(f))
+            problems.append(_fix_problem(f, "would not parse, so it was not offered"))
             f.fix = None
     return findings
 
 
-def _dropped(f: Finding) -> str:
-    return (f"internal error: the {f.code} fix at line {f.line} would not parse, so it was not "
-            f"offered (please report this with the file)")
+def _fix_problem(f: Finding, what: str) -> str:
+    """initlint's own error about a finding's fix, one line."""
+    return (f"internal error: the {f.code} fix at line {f.line} {what} (please report this "
+            f"with the file)")
 
 
 class _ParseCheck:
@@ -244,9 +244,10 @@ def _resolve(d: Diagnostic, positions, index: LineIndex, problems: List[str]) ->
     if d.fix is not None:
         edits = [_edit_out(e, positions, index) for e in d.fix.edits]
         if all(e is not None for e in edits):
-            finding.fix = FixOut(d.fix.applicability, d.fix.message, edits)  # type: ignore[arg-type]
+            finding.fix = FixOut(d.fix.applicability, d.fix.message,
+                                 edits)  # type: ignore[arg-type]
         else:
-            problems.append(_dropped(finding))
+            problems.append(_fix_problem(finding, "would not parse, so it was not offered"))
     return finding
 
 
@@ -258,7 +259,8 @@ def _edit_out(e, positions, index: LineIndex) -> Optional[EditOut]:
         start = end
     elif e.where == "before":
         end = start
-    elif e.where == "rewrite":
+    content = e.text
+    if e.where == "rewrite":
         line_start = index.starts[er.start.line - 1]
         line = index.text[line_start:start]
         changed = e.rewrite.span(index.text[start:end], line[:len(line) - len(line.lstrip())])
@@ -266,12 +268,9 @@ def _edit_out(e, positions, index: LineIndex) -> Optional[EditOut]:
             return None  # the node's code is not the file's text: the edit would be wrong
         a, b, content = changed
         start, end = start + a, start + b
-        sl, sc = index.position(start)
-        el, ec = index.position(end)
-        return EditOut(start, end, content, sl, sc + 1, el, ec + 1)
     sl, sc = index.position(start)
     el, ec = index.position(end)
-    return EditOut(start, end, e.text, sl, sc + 1, el, ec + 1)
+    return EditOut(start, end, content, sl, sc + 1, el, ec + 1)
 
 
 def fixable(f: Finding, level: Optional[str]) -> bool:
@@ -301,7 +300,7 @@ def apply_fixes(text: str, findings: Sequence[Finding], level: str,
             continue
         if new and not checker.parses(_apply(text, chosen + new)):
             if problems is not None:
-                problems.append(_dropped(f).replace("was not offered", "was not applied"))
+                problems.append(_fix_problem(f, "would not parse, so it was not applied"))
             continue
         chosen.extend(new)
         taken.extend((e.start, e.end) for e in new)
@@ -417,9 +416,8 @@ def lint_and_fix(text: str, options: Options) -> TextResult:
             if f.fix is not None and _key(f) in previous:
                 # Its fix was applied and the finding is still there: a fix that does not do
                 # what it says would be applied again on every pass.
-                dropped.append(f"internal error: the {f.code} fix at line {f.line} did not "
-                               f"remove its finding, so it was applied once (please report "
-                               f"this with the file)")
+                dropped.append(_fix_problem(
+                    f, "did not remove its finding, so it was applied once"))
                 f.fix = None
         applied: List[Finding] = []
         new, n = apply_fixes(current, findings, options.fix, dropped, applied)
