@@ -1,0 +1,15 @@
+"""The shared analysis core: a bounded abstract interpreter that knows Python, not frameworks.
+
+Readers plug into it as a :class:`Host`; see :mod:`initlint.analysis.evaluator`.
+"""
+
+from .evaluator import BudgetExceeded, Evaluator, Resolver
+from .host import Host, Limits
+from .values import (UNKNOWN, Args, ClassV, Const, DictV, External, FunctionV, InstanceV,
+                     MethodRef, Opaque, PartialV, Provenance, Scope, Seq, Site, Step, Unknown,
+                     Value)
+
+__all__ = ["Args", "BudgetExceeded", "ClassV", "Const", "DictV", "Evaluator", "External",
+           "FunctionV", "Host", "InstanceV", "Limits", "MethodRef", "Opaque", "PartialV",
+           "Provenance", "Resolver", "Scope", "Seq", "Site", "Step", "UNKNOWN", "Unknown",
+           "Value"]

@@ -1,0 +1,403 @@
+"""Calls, attributes and classes: binding arguments to parameters, running the linted code's
+own functions and methods, instantiating its classes.
+
+A mixin of :class:`~initlint.analysis.evaluator.Evaluator`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Dict, List, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+
+from .builtins import BUILTINS, CONSTANTS, EXTERNAL, call_value_method
+from .core import Core
+from .values import (UNKNOWN, Args, ClassV, Const, DictV, External, FunctionV, InstanceV,
+                     MethodRef, Opaque, PartialV, Scope, Seq, Site, Step, SuperV, Unknown, Value)
+
+
+
+@dataclass
+class Frame:
+    """A call of the linted code's own function that is running."""
+
+    function: FunctionV
+    site: Site
+    #: ``uncertain`` when the call started: a return under a deeper level may not happen.
+    level: int
+    returns: List[Value] = field(default_factory=list)
+    yields: List[Value] = field(default_factory=list)
+    yields_exact: bool = True
+
+
+class ReturnSignal(Exception):
+    """A return that certainly happens: the rest of the function does not run."""
+
+
+class Calls(Core):
+    """Calls, attributes, instantiation."""
+
+    # --- calls ------------------------------------------------------------------------
+
+    def _call_node(self, node: cst.CSTNode, scope: Scope) -> Value:
+        assert isinstance(node, cst.Call)
+        callee = self.eval(node.func, scope)
+        args = self.call_args(node, scope)
+        return self.call(callee, args, self.site(node))
+
+    def call(self, callee: Value, args: Args, site: Site) -> Value:
+        """Call ``callee`` as the code at ``site`` does."""
+        if isinstance(callee, FunctionV):
+            return self.call_function(callee, args, site)
+        if isinstance(callee, ClassV):
+            return self.instantiate(callee, args, site)
+        if isinstance(callee, PartialV):
+            return self.call(callee.func, callee.args.merged(args), site)
+        if isinstance(callee, External):
+            return self._call_external(callee, args, site)
+        if isinstance(callee, MethodRef):
+            return self._call_method(callee, args, site)
+        if isinstance(callee, InstanceV):
+            return self._call_instance(callee, args, site)
+        if isinstance(callee, Opaque):
+            got = callee.call(self, args, site)
+            if got is not None:
+                return got
+        return self.unknown_call(args, site, Unknown(f"call of {callee.describe()}"))
+
+    def unknown_call(self, args: Args, site: Site, result: Value,
+                     receiver: Optional[Value] = None) -> Value:
+        """A call no one can see into: every value it receives may have changed."""
+        for v in ([receiver] if receiver is not None else []) + args.values():
+            self.escape(v, site)
+        return result
+
+    def _call_external(self, callee: External, args: Args, site: Site) -> Value:
+        name = callee.name
+        if name.startswith("builtins."):
+            short = name[len("builtins."):]
+            if short == "super":
+                return self._super(site)
+            fn = BUILTINS.get(short)
+            if fn is not None:
+                return fn(self, args, site)
+        got = self.host.call_external(self, name, args, site)
+        if got is not None:
+            return got
+        fn = EXTERNAL.get(name)
+        if fn is not None:
+            return fn(self, args, site)
+        return self.unknown_call(args, site, Unknown(f"call of {name}"))
+
+    def _call_method(self, ref: MethodRef, args: Args, site: Site) -> Value:
+        recv = ref.receiver
+        if isinstance(recv, Opaque):
+            got = recv.call_method(self, ref.name, args, site)
+            if got is not None:
+                return got
+            return self.unknown_call(args, site, Unknown(f"method {ref.name}"), recv)
+        if isinstance(recv, SuperV):
+            return self._super_external(recv, ref.name, args, site)
+        got = call_value_method(self, recv, ref.name, args, site)
+        if got is not None:
+            return got
+        return self.unknown_call(args, site, Unknown(f"method {ref.name}"), recv)
+
+    def _call_instance(self, inst: InstanceV, args: Args, site: Site) -> Value:
+        method = self._class_attribute(inst, "__call__")
+        if isinstance(method, FunctionV):
+            return self.call_function(method, args, site)
+        got = self.host.call_instance(self, inst, args, site)
+        if got is not None:
+            return got
+        return self.unknown_call(args, site, Unknown(f"call of {inst.describe()}"))
+
+    def call_function(self, fn: FunctionV, args: Args, site: Site) -> Value:
+        """Run one of the linted code's functions with these arguments; its return value."""
+        if len(self.frames) >= self.limits.call_depth:
+            return self.unknown_call(args, site, Unknown("call depth limit"))
+        if any(f.function.node is fn.node for f in self.frames):
+            return self.unknown_call(args, site, Unknown(f"recursive call of {fn.qualname}"))
+        self.called.add(id(fn.node))
+        scope = Scope("function", fn.closure if fn.closure.kind == "function" else None,
+                      fn.closure.module_scope)
+        if fn.bound is not None:
+            args = args.prepend(fn.bound)
+        self.bind_parameters(fn, args, scope, site)
+        frame = Frame(fn, site, self.uncertain)
+        self.frames.append(frame)
+        try:
+            self._run_body(fn, scope)
+        finally:
+            self.frames.pop()
+        return self._result(fn, frame)
+
+    def _run_body(self, fn: FunctionV, scope: Scope) -> None:
+        node = fn.node
+        try:
+            if isinstance(node, cst.Lambda):
+                self.frames[-1].returns.append(self.eval(node.body, scope))
+            else:
+                self.exec_suite(node.body, scope)
+        except ReturnSignal:
+            pass
+
+    def _result(self, fn: FunctionV, frame: Frame) -> Value:
+        if frame.yields:
+            return Seq(frame.yields, "list", exact=frame.yields_exact)
+        if not frame.returns:
+            return Const(None)
+        out = frame.returns[0]
+        for r in frame.returns[1:]:
+            out = self.join(out, r)
+        return out
+
+    def record_return(self, value: Value) -> None:
+        if not self.frames:
+            return
+        frame = self.frames[-1]
+        frame.returns.append(value)
+        if self.uncertain <= frame.level:
+            raise ReturnSignal()
+
+    def record_yield(self, values: List[Value], exact: bool) -> None:
+        if self.frames:
+            frame = self.frames[-1]
+            frame.yields.extend(values)
+            frame.yields_exact = frame.yields_exact and exact and self.uncertain <= frame.level
+
+    # --- parameters -------------------------------------------------------------------
+
+    def evaluate_defaults(self, fn: FunctionV, scope: Scope) -> None:
+        """Default values are evaluated once, where the function is defined (as Python
+        does); each remembers it is the default of its parameter."""
+        defaults: Dict[str, Value] = {}
+        for p in _all_params(fn.node.params):
+            if p.default is not None:
+                v = self.eval(p.default, scope)
+                defaults[p.name.value] = _via(v, Step("default", p.name.value, fn.qualname))
+        self.defaults[id(fn.node)] = defaults
+
+    def bind_parameters(self, fn: FunctionV, args: Args, scope: Scope,
+                        site: Site) -> None:
+        params = fn.node.params
+        defaults = self.defaults.get(id(fn.node), {})
+        positional = list(params.posonly_params) + list(params.params)
+        used: Set[str] = set()
+        step = Step("argument", "", fn.qualname, site)
+        for i, p in enumerate(positional):
+            name = p.name.value
+            got = args.get(i, None if i < len(params.posonly_params) else name)
+            used.add(name)
+            scope.bind(name, self._param_value(got, defaults.get(name), replace(step, name=name),
+                                               name))
+        self._bind_star(params, args, positional, scope)
+        for p in params.kwonly_params:
+            name = p.name.value
+            used.add(name)
+            got = args.get(None, name)
+            scope.bind(name, self._param_value(got, defaults.get(name),
+                                               replace(step, name=name), name))
+        if isinstance(params.star_kwarg, cst.Param):
+            rest = DictV({k: v for k, v in args.keywords.items() if k not in used},
+                         exact=not args.kwargs_unknown)
+            scope.bind(params.star_kwarg.name.value, rest)
+
+    def _bind_star(self, params: cst.Parameters, args: Args,
+                   positional: Sequence[cst.Param], scope: Scope) -> None:
+        if isinstance(params.star_arg, cst.Param):
+            extra = args.positional[len(positional):]
+            scope.bind(params.star_arg.name.value,
+                       Seq(list(extra), "tuple", exact=not args.star_unknown))
+
+    def _param_value(self, got: Optional[Value], default: Optional[Value],
+                     step: Step, name: str) -> Value:
+        if got is None:
+            return default if default is not None else Unknown(f"parameter {name} not given")
+        if isinstance(got, Unknown) and default is not None and got is UNKNOWN:
+            return Unknown(f"parameter {name} may come from a splat")
+        return _via(got, step)
+
+    # --- classes ----------------------------------------------------------------------
+
+    def instantiate(self, cls: ClassV, args: Args, site: Site) -> Value:
+        inst = InstanceV(cls, node=site.node)
+        if len(cls.instances) < 64:
+            cls.instances.append(inst)
+        if cls.external_bases():
+            self.host.instantiate(self, inst, args, site)
+        init, owner = cls.lookup("__init__")
+        if isinstance(init, FunctionV):
+            self.call_function(replace(init, bound=inst, owner=owner), args, site)
+        elif cls.external_bases() and not args.values():
+            pass
+        return inst
+
+    def _super(self, site: Site) -> Value:
+        frame = self.frames[-1] if self.frames else None
+        if frame is None or frame.function.owner is None or frame.function.bound is None:
+            return Unknown("super() outside a method")
+        return SuperV(frame.function.owner, frame.function.bound)
+
+    def _super_external(self, sup: SuperV, name: str, args: Args, site: Site
+                        ) -> Value:
+        bases = sup.owner.external_bases()
+        for base in bases:
+            got = self.host.super_method(self, sup.instance, base, name, args, site)
+            if got is not None:
+                return got
+        return Const(None) if name == "__init__" else Unknown(f"super().{name}")
+
+    # --- attributes -------------------------------------------------------------------
+
+    def get_attribute(self, base: Value, name: str, site: Site) -> Value:
+        """``base.name``."""
+        if isinstance(base, InstanceV):
+            return self._instance_attribute(base, name, site)
+        if isinstance(base, External):
+            return self._external_attribute(base, name, site)
+        if isinstance(base, Opaque):
+            got = base.attribute(self, name, site)
+            return got if got is not None else MethodRef(base, name)
+        if isinstance(base, ClassV):
+            v, owner = base.lookup(name)
+            if isinstance(v, FunctionV) and "classmethod" in v.decorators:
+                return replace(v, bound=base, owner=owner)
+            return v if v is not None else Unknown(f"{base.name}.{name}")
+        if isinstance(base, SuperV):
+            return self._super_attribute(base, name)
+        if isinstance(base, (Const, Seq, DictV)):
+            return MethodRef(base, name)
+        if isinstance(base, ModuleValue):
+            return base.get(name)
+        return Unknown(f"attribute {name}")
+
+    def _instance_attribute(self, inst: InstanceV, name: str, site: Site) -> Value:
+        if name in inst.attrs:
+            return inst.attrs[name]
+        v = self._class_attribute(inst, name)
+        if v is not None:
+            if isinstance(v, FunctionV) and "property" in v.decorators:
+                return self.call_function(v, Args(), site)
+            return v
+        got = self.host.instance_attribute(self, inst, name, site)
+        # Not known: calling it is a method no one can see into (it may change the instance).
+        return got if got is not None else MethodRef(inst, name)
+
+    def _class_attribute(self, inst: InstanceV, name: str) -> Optional[Value]:
+        v, owner = inst.cls.lookup(name)
+        if isinstance(v, FunctionV):
+            if "staticmethod" in v.decorators:
+                return v
+            bound: Value = inst.cls if "classmethod" in v.decorators else inst
+            return replace(v, bound=bound, owner=owner)
+        return v
+
+    def _super_attribute(self, sup: SuperV, name: str) -> Value:
+        mro = [c for c in sup.owner.mro() if isinstance(c, ClassV)]
+        inst_mro = ([c for c in sup.instance.cls.mro() if isinstance(c, ClassV)]
+                    if isinstance(sup.instance, InstanceV) else mro)
+        after = inst_mro[inst_mro.index(sup.owner) + 1:] if sup.owner in inst_mro else mro[1:]
+        for c in after:
+            if name in c.attrs:
+                v = c.attrs[name]
+                if isinstance(v, FunctionV):
+                    return replace(v, bound=sup.instance, owner=c)
+                return v
+        return MethodRef(sup, name)
+
+    def _external_attribute(self, base: External, name: str, site: Site) -> Value:
+        full = f"{base.name}.{name}"
+        if full in CONSTANTS:
+            return Const(CONSTANTS[full], site.node, module=self.path)
+        got = self.host.external_attribute(self, base, name, site)
+        return got if got is not None else External(full, site.node)
+
+    def set_attribute(self, owner: Value, name: str, value: Value, site: Site
+                      ) -> None:
+        if isinstance(owner, InstanceV):
+            owner.attrs[name] = value
+            self.host.set_instance_attribute(self, owner, name, value, site)
+        elif isinstance(owner, Opaque):
+            owner.set_attribute(self, name, value, site)
+        elif isinstance(owner, ClassV):
+            owner.attrs[name] = value
+
+    def isinstance_of(self, obj: Value, classes: Sequence[Value]) -> Optional[bool]:
+        if isinstance(obj, Opaque):
+            return obj.isinstance_of(self, classes)
+        if isinstance(obj, InstanceV):
+            mro = obj.cls.mro()
+            if any(c in mro or (isinstance(c, External) and c.name in obj.cls.external_bases())
+                   for c in classes):
+                return True
+            return None if any(isinstance(c, External) for c in classes) else False
+        if isinstance(obj, Const):
+            names = {c.name for c in classes if isinstance(c, External)}
+            py = {"builtins.int": int, "builtins.float": float, "builtins.str": str,
+                  "builtins.bool": bool}
+            if names and names <= set(py):
+                return any(isinstance(obj.value, py[n]) for n in names)
+        return None
+
+    # --- escapes ----------------------------------------------------------------------
+
+    def escape(self, v: Value, site: Site, depth: int = 0) -> None:
+        """``v`` went into a call no one can see into."""
+        if depth > 4:
+            return
+        if isinstance(v, Opaque):
+            v.escape(self, site)
+        elif isinstance(v, InstanceV):
+            if any(s is site for s in v.escaped):
+                return
+            v.escaped.append(site)
+            for a in list(v.attrs.values()):
+                self.escape(a, site, depth + 1)
+        elif isinstance(v, Seq):
+            for item in v.items[:64]:
+                self.escape(item, site, depth + 1)
+        elif isinstance(v, DictV):
+            for item in list(v.items.values())[:64]:
+                self.escape(item, site, depth + 1)
+        if not isinstance(v, (Const, Unknown, External, Opaque)):
+            self.host.escaped(self, v, site)
+
+
+class ModuleValue(Opaque):
+    """A module of the linted tree, imported: its top-level names."""
+
+    def __init__(self, name: str, scope: Scope) -> None:
+        self.name = name
+        self.scope = scope
+
+    def get(self, attr: str) -> Value:
+        v = self.scope.names.get(attr)
+        return v if v is not None else Unknown(f"{self.name}.{attr}")
+
+    def attribute(self, ev: "Core", name: str, site: Site) -> Optional[Value]:
+        if name in self.scope.names:
+            return self.scope.names[name]
+        return ev.module_value(f"{self.name}.{name}")  # a submodule (``import pkg.config``)
+
+    def describe(self) -> str:
+        return f"module {self.name}"
+
+
+def _all_params(params: cst.Parameters) -> List[cst.Param]:
+    out = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    return out
+
+
+def _via(v: Value, step: Step) -> Value:
+    """The value, remembering it went through ``step`` (constants and names only: mutable
+    values keep their identity)."""
+    if isinstance(v, Const):
+        return v.with_step(step)
+    if isinstance(v, External):
+        return External(v.name, v.node, v.via + (step,))
+    return v
+
+
+__all__ = ["Calls", "Frame", "ModuleValue", "ReturnSignal", "Tuple"]

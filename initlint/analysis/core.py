@@ -1,0 +1,92 @@
+"""What the evaluator's parts (expressions, calls) may ask of the evaluator as a whole.
+
+:class:`~initlint.analysis.evaluator.Evaluator` is built from mixins; this base declares
+the state and the methods each mixin uses from the others, so that each part type-checks on
+its own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set
+
+import libcst as cst
+
+from .host import Host, Limits
+from .values import Args, Scope, Site, Value
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .calls import Frame, ModuleValue
+
+
+class Core:
+    """State and cross-part methods of the evaluator (implemented by its parts)."""
+
+    host: Host
+    limits: Limits
+    path: str
+    scope: Scope
+    frames: List["Frame"]
+    uncertain: int
+    called: Set[int]
+    defaults: Dict[int, Dict[str, Value]]
+    _modules: Dict[str, Optional["ModuleValue"]]
+
+    def tick(self) -> None:
+        raise NotImplementedError
+
+    def site(self, node: cst.CSTNode) -> Site:
+        raise NotImplementedError
+
+    def eval(self, node: Optional[cst.CSTNode], scope: Scope) -> Value:
+        raise NotImplementedError
+
+    def exec_suite(self, body: object, scope: Scope) -> None:
+        raise NotImplementedError
+
+    def assign(self, target: cst.CSTNode, value: Value, scope: Scope, stmt: cst.CSTNode) -> None:
+        raise NotImplementedError
+
+    def lookup(self, name: str, scope: Scope, node: Optional[cst.CSTNode] = None) -> Value:
+        raise NotImplementedError
+
+    def truth(self, v: Value) -> Optional[bool]:
+        raise NotImplementedError
+
+    def join(self, a: Value, b: Value) -> Value:
+        raise NotImplementedError
+
+    def call(self, callee: Value, args: Args, site: Site) -> Value:
+        raise NotImplementedError
+
+    def call_args(self, call: cst.Call, scope: Scope) -> Args:
+        raise NotImplementedError
+
+    def get_attribute(self, base: Value, name: str, site: Site) -> Value:
+        raise NotImplementedError
+
+    def set_attribute(self, owner: Value, name: str, value: Value, site: Site) -> None:
+        raise NotImplementedError
+
+    def isinstance_of(self, obj: Value, classes: Sequence[Value]) -> Optional[bool]:
+        raise NotImplementedError
+
+    def escape(self, v: Value, site: Site, depth: int = 0) -> None:
+        raise NotImplementedError
+
+    def evaluate_defaults(self, fn: "FunctionV", scope: Scope) -> None:
+        raise NotImplementedError
+
+    def record_yield(self, values: List[Value], exact: bool) -> None:
+        raise NotImplementedError
+
+    def record_return(self, value: Value) -> None:
+        raise NotImplementedError
+
+    def binop(self, op: cst.CSTNode, a: Value, b: Value, site: Site) -> Value:
+        raise NotImplementedError
+
+    def module_value(self, name: str) -> Value:
+        raise NotImplementedError
+
+
+from .values import FunctionV  # noqa: E402  (used in annotations only)

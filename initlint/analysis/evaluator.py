@@ -1,0 +1,580 @@
+"""The evaluator: a small, bounded abstract interpreter over a libcst module.
+
+It knows Python and nothing about frameworks. It runs a module's statements in order with
+abstract values (:mod:`~initlint.analysis.values`), follows calls into the module's own
+functions and classes (and into the linted tree's other modules, through :class:`Resolver`),
+unrolls loops over known iterables, runs both sides of a branch it cannot decide and joins
+what they bound, and asks its :class:`~initlint.analysis.host.Host` (a reader) about
+everything outside the linted code. It never imports or runs user code.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+
+from .builtins import BUILTINS, items_of
+from .calls import Calls, Frame, ModuleValue
+from .expressions import Expressions, aug_operator, register_call
+from .host import Host, Limits
+from .values import (UNKNOWN, Args, ClassV, Const, DictV, External, FunctionV, InstanceV, Opaque,
+                     Scope, Seq, Site, Step, Unknown, Value, same)
+
+
+class BudgetExceeded(Exception):
+    """The file took more steps or time than the limits allow."""
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class Resolver:
+    """Finds the linted tree's own modules by dotted name (the cross-module pass)."""
+
+    def module_name(self, path: str) -> Optional[str]:
+        """The dotted name of the module at ``path`` (``pkg.model``), when in the tree."""
+        return None
+
+    def is_package(self, path: str) -> bool:
+        return False
+
+    def load(self, name: str) -> Optional[cst.Module]:
+        """The definitions of module ``name`` (imports, functions, classes, constants)."""
+        return None
+
+    def path_of(self, name: str) -> str:
+        return name
+
+
+class Evaluator(Expressions, Calls):
+    """Evaluates one module for one host."""
+
+    def __init__(self, module: cst.Module, host: Host, path: str = "",
+                 resolver: Optional[Resolver] = None, limits: Optional[Limits] = None) -> None:
+        self.module = module
+        self.host = host
+        #: "" for the file being read; a path for another module of the tree.
+        self.path = ""
+        self.file_path = path
+        self.resolver = resolver
+        self.limits = limits or Limits()
+        self.scope = Scope("module")
+        self.frames: List[Frame] = []
+        #: >0 while running a branch whose condition is not known.
+        self.uncertain = 0
+        self.called: Set[int] = set()
+        self.defaults: Dict[int, Dict[str, Value]] = {}
+        #: Functions and classes defined at the top level of the file, in order.
+        self.functions: List[FunctionV] = []
+        self.classes: List[ClassV] = []
+        #: Why the evaluation stopped early (None when it ran to the end).
+        self.truncated: Optional[str] = None
+        self._steps = 0
+        self._deadline = 0.0
+        self._modules: Dict[str, Optional[ModuleValue]] = {}
+        self._loop_levels: List[int] = []
+        #: Modules imported with ``*`` that are not the linted tree's.
+        self.star_modules: List[str] = []
+
+    # --- driving ----------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run the module's top level."""
+        self._deadline = time.perf_counter() + self.limits.seconds
+        self.guarded(lambda: self.exec_suite(self.module.body, self.scope))
+
+    def guarded(self, fn: Callable[[], object]) -> None:
+        """Run ``fn``; past the limits, stop and remember why."""
+        if self.truncated is not None:
+            return
+        try:
+            fn()
+        except BudgetExceeded as e:
+            self.truncated = str(e)
+        except RecursionError:
+            self.truncated = "nesting too deep"
+
+    def run_uncalled(self) -> None:
+        """Run each top-level function no one called, with its defaults (a helper that is
+        only called from another file still gets read)."""
+        for fn in self.functions:
+            if id(fn.node) not in self.called:
+                self.guarded(self._caller(fn))
+
+    def _caller(self, fn: FunctionV) -> Callable[[], object]:
+        return lambda: self.call_function(fn, Args(), self.site(fn.node))
+
+    def tick(self) -> None:
+        self._steps += 1
+        if self._steps & 1023 == 0:
+            if self._steps > self.limits.steps:
+                raise BudgetExceeded(f"stopped after {self.limits.steps} evaluation steps")
+            if self._deadline and time.perf_counter() > self._deadline:
+                raise BudgetExceeded(f"stopped after {self.limits.seconds:g} s")
+
+    def site(self, node: cst.CSTNode) -> Site:
+        return Site(node, self.path)
+
+    def local_site(self, site: Site) -> Site:
+        """The place in the file being read that ``site`` happens for: ``site`` itself, or
+        the call in this file that led into another module's code."""
+        if not site.module:
+            return site
+        for frame in reversed(self.frames):
+            if not frame.site.module:
+                return frame.site
+        return site
+
+    def call_sites(self) -> List[Site]:
+        """The calls that led here, outermost first."""
+        return [f.site for f in self.frames]
+
+    # --- statements -------------------------------------------------------------------
+
+    def exec_suite(self, body: object, scope: Scope) -> None:
+        if isinstance(body, cst.BaseSuite):
+            stmts: Sequence[cst.CSTNode] = body.body
+        else:
+            stmts = body  # type: ignore[assignment]
+        for stmt in stmts:
+            self.exec_statement(stmt, scope)
+
+    def exec_statement(self, stmt: cst.CSTNode, scope: Scope) -> None:
+        self.tick()
+        handler = _STATEMENTS.get(type(stmt))
+        if handler is not None:
+            handler(self, stmt, scope)
+
+    def _simple_line(self, stmt: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(stmt, cst.SimpleStatementLine)
+        for small in stmt.body:
+            handler = _SMALL.get(type(small))
+            if handler is not None:
+                handler(self, small, scope)
+
+    def _expr(self, small: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(small, cst.Expr)
+        self.eval(small.value, scope)
+
+    def _assign(self, small: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(small, cst.Assign)
+        value = self.eval(small.value, scope)
+        for t in small.targets:
+            self.assign(t.target, value, scope, small)
+
+    def _ann_assign(self, small: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(small, cst.AnnAssign)
+        if small.value is not None:
+            self.assign(small.target, self.eval(small.value, scope), scope, small)
+
+    def _aug_assign(self, small: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(small, cst.AugAssign)
+        left = self.eval(small.target, scope)
+        right = self.eval(small.value, scope)
+        if isinstance(small.operator, cst.AddAssign) and isinstance(left, Seq) \
+                and left.kind == "list":
+            more = items_of(self, right)
+            if more is None:
+                left.exact = False
+            else:
+                left.items.extend(more[: max(0, self.limits.items - len(left.items))])
+            return
+        value = self.binop(aug_operator(small.operator), left, right, self.site(small))
+        self.assign(small.target, value, scope, small)
+
+    def _return(self, small: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(small, cst.Return)
+        value = self.eval(small.value, scope) if small.value is not None else Const(None)
+        if self.frames:
+            fn = self.frames[-1].function
+            if isinstance(value, Const):
+                value = value.with_step(Step("return", "", fn.qualname))
+        self.record_return(value)
+
+    def _global(self, small: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(small, (cst.Global, cst.Nonlocal))
+        names = {n.name.value for n in small.names}
+        if isinstance(small, cst.Global):
+            scope.global_names |= names
+        else:
+            scope.nonlocal_names |= names
+
+    def _break(self, small: cst.CSTNode, scope: Scope) -> None:
+        if not self.uncertain_here():
+            raise _Break()
+
+    def _continue(self, small: cst.CSTNode, scope: Scope) -> None:
+        if not self.uncertain_here():
+            raise _Continue()
+
+    def uncertain_here(self) -> bool:
+        return self.uncertain > (self._loop_levels[-1] if self._loop_levels else 0)
+
+    # --- assignment -------------------------------------------------------------------
+
+    def assign(self, target: cst.CSTNode, value: Value, scope: Scope, stmt: cst.CSTNode) -> None:
+        site = self.site(stmt)
+        if isinstance(target, cst.Name):
+            scope.bind(target.value, value)
+            self.host.bound(self, target.value, value, site)
+        elif isinstance(target, cst.Attribute):
+            owner = self.eval(target.value, scope)
+            self.set_attribute(owner, target.attr.value, value, site)
+        elif isinstance(target, cst.Subscript):
+            self._set_item(target, value, scope, site)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            self._unpack(target, value, scope, stmt)
+        elif isinstance(target, cst.StarredElement):
+            self.assign(target.value, value, scope, stmt)
+
+    def _set_item(self, target: cst.Subscript, value: Value, scope: Scope, site: Site) -> None:
+        owner = self.eval(target.value, scope)
+        if len(target.slice) != 1:
+            return
+        key = self._index(target.slice[0].slice, scope)
+        if isinstance(owner, DictV):
+            if isinstance(key, Const) and isinstance(key.value, (str, int, float, bool)):
+                owner.items[key.value] = value
+            else:
+                owner.exact = False
+        elif isinstance(owner, Seq) and isinstance(key, Const) and isinstance(key.value, int):
+            if owner.exact and -len(owner.items) <= key.value < len(owner.items):
+                owner.items[key.value] = value
+        elif isinstance(owner, Opaque):
+            owner.set_item(self, key, value, site)
+
+    def _unpack(self, target: cst.BaseExpression, value: Value, scope: Scope,
+                stmt: cst.CSTNode) -> None:
+        assert isinstance(target, (cst.Tuple, cst.List))
+        items = items_of(self, value)
+        elements = list(target.elements)
+        star = next((i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)), None)
+        if items is None or (star is None and len(items) != len(elements)) \
+                or (star is not None and len(items) < len(elements) - 1):
+            for el in elements:
+                fill = value if isinstance(value, Opaque) else Unknown("unpacking")
+                self.assign(el.value, fill, scope, stmt)
+            return
+        if star is None:
+            for el, v in zip(elements, items):
+                self.assign(el.value, v, scope, stmt)
+            return
+        tail = len(elements) - star - 1
+        for el, v in zip(elements[:star], items[:star]):
+            self.assign(el.value, v, scope, stmt)
+        middle = items[star: len(items) - tail]
+        self.assign(elements[star].value, Seq(list(middle), "list"), scope, stmt)
+        for el, v in zip(elements[star + 1:], items[len(items) - tail:]):
+            self.assign(el.value, v, scope, stmt)
+
+    # --- definitions ------------------------------------------------------------------
+
+    def _function_def(self, stmt: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(stmt, cst.FunctionDef)
+        decorators = tuple(_decorator_name(d.decorator) for d in stmt.decorators)
+        owner = self._qualname_prefix(scope)
+        fn = FunctionV(stmt, scope, self.path, owner + stmt.name.value, decorators=decorators)
+        self.evaluate_defaults(fn, scope)
+        scope.bind(stmt.name.value, fn)
+        if scope is self.scope and not self.path:
+            self.functions.append(fn)
+
+    def _qualname_prefix(self, scope: Scope) -> str:
+        return f"{scope.class_name}." if scope.class_name else ""
+
+    def _class_def(self, stmt: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(stmt, cst.ClassDef)
+        bases = [self.eval(b.value, scope) for b in stmt.bases if b.keyword is None]
+        cls = ClassV(stmt.name.value, stmt, bases, module=self.path)
+        body = Scope("class", scope if scope.kind == "function" else None, scope.module_scope)
+        body.class_name = stmt.name.value
+        self.exec_suite(stmt.body, body)
+        cls.attrs.update(body.names)
+        for fn in body.names.values():
+            if isinstance(fn, FunctionV) and fn.node in _defs(stmt):
+                fn.closure = scope
+        scope.bind(stmt.name.value, cls)
+        if scope is self.scope and not self.path:
+            self.classes.append(cls)
+
+    # --- control flow -----------------------------------------------------------------
+
+    def _if(self, stmt: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(stmt, cst.If)
+        t = self.truth(self.eval(stmt.test, scope))
+        orelse = stmt.orelse
+        if t is True:
+            self.exec_suite(stmt.body, scope)
+        elif t is False:
+            self._else(orelse, scope)
+        else:
+            self.branches(scope, lambda: self.exec_suite(stmt.body, scope),
+                          lambda: self._else(orelse, scope))
+
+    def _else(self, orelse: Optional[cst.CSTNode], scope: Scope) -> None:
+        if isinstance(orelse, cst.If):
+            self._if(orelse, scope)
+        elif isinstance(orelse, cst.Else):
+            self.exec_suite(orelse.body, scope)
+
+    def branches(self, scope: Scope, first: Callable[[], None], second: Callable[[], None]
+                 ) -> None:
+        """Run two paths of which either may be taken, then join the names they bound."""
+        before = dict(scope.names)
+        self.uncertain += 1
+        try:
+            _quietly(first)
+            after_first = scope.names
+            scope.names = dict(before)
+            _quietly(second)
+        finally:
+            self.uncertain -= 1
+        after_second = scope.names
+        merged: Dict[str, Value] = {}
+        for name in set(after_first) | set(after_second):
+            a = after_first.get(name, before.get(name))
+            b = after_second.get(name, before.get(name))
+            merged[name] = self.join(a, b) if a is not None and b is not None else (a or b or UNKNOWN)
+        scope.names = merged
+
+    def join(self, a: Value, b: Value) -> Value:
+        """One value for "a or b"."""
+        if same(a, b):
+            return a
+        if isinstance(a, Opaque):
+            got = a.join(b)
+            if got is not None:
+                return got
+        if isinstance(b, Opaque):
+            got = b.join(a)
+            if got is not None:
+                return got
+        if isinstance(a, Unknown):
+            return a
+        return Unknown(f"{a.describe()} or {b.describe()}")
+
+    def _for(self, stmt: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(stmt, cst.For)
+        it = self.eval(stmt.iter, scope)
+        items = items_of(self, it)
+        exact = items is not None and len(items) <= self.limits.unroll
+        if not exact:
+            # Unknown length: run the body twice (so loop-carried values link up) with the
+            # values the iterable is known to hold, else unknown.
+            known = items or (it.items if isinstance(it, Seq) else [])
+            items = (list(known[:2]) * 2)[:2] if known else [Unknown("loop variable")] * 2
+        assert items is not None
+        self._loop_levels.append(self.uncertain)
+        try:
+            broke = self._iterations(stmt, items, scope)
+        finally:
+            self._loop_levels.pop()
+        if not broke and stmt.orelse is not None:
+            self.exec_suite(stmt.orelse.body, scope)
+
+    def _iterations(self, stmt: cst.For, items: List[Value], scope: Scope) -> bool:
+        for item in items:
+            self.assign(stmt.target, item, scope, stmt)
+            try:
+                self.exec_suite(stmt.body, scope)
+            except _Continue:
+                continue
+            except _Break:
+                return True
+        return False
+
+    def _while(self, stmt: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(stmt, cst.While)
+        if self.truth(self.eval(stmt.test, scope)) is False:
+            return
+        self._loop_levels.append(self.uncertain)
+        try:
+            self.exec_suite(stmt.body, scope)
+        except (_Break, _Continue):
+            pass
+        finally:
+            self._loop_levels.pop()
+
+    def _with(self, stmt: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(stmt, cst.With)
+        for item in stmt.items:
+            v = self.eval(item.item, scope)
+            if item.asname is not None:
+                self.assign(item.asname.name, v, scope, stmt)
+        self.exec_suite(stmt.body, scope)
+
+    def _try(self, stmt: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(stmt, (cst.Try, cst.TryStar))
+        self.exec_suite(stmt.body, scope)
+        if stmt.orelse is not None:
+            self.exec_suite(stmt.orelse.body, scope)
+        if stmt.finalbody is not None:
+            self.exec_suite(stmt.finalbody.body, scope)
+
+    # --- values -----------------------------------------------------------------------
+
+    def truth(self, v: Value) -> Optional[bool]:
+        """Whether a value is true, when known."""
+        if isinstance(v, Const):
+            return bool(v.value)
+        if isinstance(v, (Seq, DictV)):
+            return bool(v.items) if v.exact or v.items else None
+        if isinstance(v, Opaque):
+            return v.truth()
+        if isinstance(v, (InstanceV, FunctionV, ClassV)):
+            return True
+        return None
+
+    def lookup(self, name: str, scope: Scope, node: Optional[cst.CSTNode] = None) -> Value:
+        v = scope.lookup(name)
+        if v is not None:
+            return v
+        if name in ("None", "True", "False"):
+            return Const({"None": None, "True": True, "False": False}[name], node, module=self.path)
+        if name == "__name__":
+            return Const("__main__" if not self.path else self.path, node)
+        if name in BUILTINS or name == "super":
+            return External(f"builtins.{name}", node)
+        return Unknown(f"name {name}")
+
+    # --- imports ----------------------------------------------------------------------
+
+    def _import(self, small: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(small, cst.Import)
+        for alias in small.names:
+            full = _dotted(alias.name)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                scope.bind(alias.asname.name.value, self.module_value(full))
+            else:
+                head = full.split(".")[0]
+                scope.bind(head, self.module_value(head))
+
+    def _import_from(self, small: cst.CSTNode, scope: Scope) -> None:
+        assert isinstance(small, cst.ImportFrom)
+        module = self._absolute(small)
+        if module is None:
+            for orig, local in _imported_names(small):
+                scope.bind(local, Unknown(f"relative import of {orig}"))
+            return
+        if isinstance(small.names, cst.ImportStar):
+            mod = self.module_value(module)
+            if isinstance(mod, ModuleValue):
+                for k, v in mod.scope.names.items():
+                    if not k.startswith("_"):
+                        scope.bind(k, v)
+            else:
+                self.star_modules.append(module)
+            return
+        mod = self.module_value(module)
+        for name, local in _imported_names(small):
+            if isinstance(mod, ModuleValue):
+                got = mod.scope.names.get(name)
+                scope.bind(local, got if got is not None else self.module_value(f"{module}.{name}"))
+            else:
+                scope.bind(local, External(f"{module}.{name}" if module else name))
+
+    def _absolute(self, small: cst.ImportFrom) -> Optional[str]:
+        module = _dotted(small.module) if small.module is not None else ""
+        if not small.relative:
+            return module
+        if self.resolver is None:
+            return None
+        here = self.resolver.module_name(self.path or self.file_path)
+        if here is None:
+            return None
+        parts = here.split(".")
+        is_pkg = self.resolver.is_package(self.path or self.file_path)
+        up = len(small.relative) - (1 if is_pkg else 0)
+        if up > len(parts) - (0 if is_pkg else 0):
+            return None
+        base = parts[: len(parts) - up] if up > 0 else parts
+        return ".".join(p for p in base + ([module] if module else []) if p)
+
+    def module_value(self, name: str) -> Value:
+        """A module by dotted name: the linted tree's own (its definitions evaluated), or an
+        :class:`External` one."""
+        if self.resolver is None:
+            return External(name)
+        if name in self._modules:
+            mod = self._modules[name]
+            return mod if mod is not None else External(name)
+        self._modules[name] = None  # import cycles see an external module
+        tree = self.resolver.load(name)
+        if tree is None:
+            return External(name)
+        scope = Scope("module")
+        saved = self.path
+        self.path = self.resolver.path_of(name)
+        try:
+            self.exec_suite(tree.body, scope)
+        finally:
+            self.path = saved
+        mod = ModuleValue(name, scope)
+        self._modules[name] = mod
+        return mod
+
+
+def _quietly(fn: Callable[[], None]) -> None:
+    """Run a branch; a return, break or continue inside it ends only that branch."""
+    try:
+        fn()
+    except (_Break, _Continue):
+        pass
+
+
+def _dotted(node: cst.CSTNode) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _imported_names(small: cst.ImportFrom) -> List[Tuple[str, str]]:
+    if isinstance(small.names, cst.ImportStar):
+        return []
+    out = []
+    for alias in small.names:
+        name = _dotted(alias.name)
+        local = name
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            local = alias.asname.name.value
+        out.append((name, local))
+    return out
+
+
+def _decorator_name(node: cst.CSTNode) -> str:
+    if isinstance(node, cst.Call):
+        node = node.func
+    return _dotted(node).split(".")[-1]
+
+
+def _defs(cls: cst.ClassDef) -> List[cst.CSTNode]:
+    return [s for s in cls.body.body if isinstance(s, cst.FunctionDef)]
+
+
+_Stmt = Callable[[Any, cst.CSTNode, Scope], None]
+_STATEMENTS: Dict[type, _Stmt] = {
+    cst.SimpleStatementLine: Evaluator._simple_line, cst.FunctionDef: Evaluator._function_def,
+    cst.ClassDef: Evaluator._class_def, cst.If: Evaluator._if, cst.For: Evaluator._for,
+    cst.While: Evaluator._while, cst.With: Evaluator._with, cst.Try: Evaluator._try,
+    cst.TryStar: Evaluator._try,
+}
+_SMALL: Dict[type, _Stmt] = {
+    cst.Expr: Evaluator._expr, cst.Assign: Evaluator._assign,
+    cst.AnnAssign: Evaluator._ann_assign, cst.AugAssign: Evaluator._aug_assign,
+    cst.Return: Evaluator._return, cst.Import: Evaluator._import,
+    cst.ImportFrom: Evaluator._import_from, cst.Global: Evaluator._global,
+    cst.Nonlocal: Evaluator._global, cst.Break: Evaluator._break,
+    cst.Continue: Evaluator._continue,
+}
+register_call(Calls._call_node)
+
+__all__ = ["BudgetExceeded", "Evaluator", "Resolver", "InstanceV", "External"]
