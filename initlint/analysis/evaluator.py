@@ -442,6 +442,10 @@ class Evaluator(Expressions, Calls):
             return Const("__main__" if not self.path else self.path, node)
         if name in BUILTINS or name == "super":
             return External(f"builtins.{name}", node)
+        if self.star_modules:
+            got = self.host.star_name(self, self.star_modules, name)
+            if got is not None:
+                return got
         return Unknown(f"name {name}")
 
     # --- imports ----------------------------------------------------------------------

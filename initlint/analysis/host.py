@@ -10,7 +10,7 @@ own meaning or to :data:`~initlint.analysis.values.UNKNOWN`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from .values import Args, External, InstanceV, Site, Value
 
@@ -69,6 +69,10 @@ class Host:
     def super_method(self, ev: "Core", inst: Value, base: str, name: str, args: Args,
                      site: Site) -> Optional[Value]:
         """``super().name(...)`` that reached a framework base class ``base``."""
+        return None
+
+    def star_name(self, ev: "Core", modules: Sequence[str], name: str) -> Optional[Value]:
+        """A name no statement bound, in a file that star-imports ``modules``."""
         return None
 
     def bound(self, ev: "Core", name: str, value: Value, site: Site) -> None:

@@ -108,58 +108,6 @@ def literal_string(node: cst.CSTNode) -> Optional[str]:
     return value if isinstance(value, str) else None  # bytes literals are not names
 
 
-def const_eval(node: Optional[cst.CSTNode], lookup: Callable[[str], Any] = lambda n: UNKNOWN,
-               depth: int = 0) -> Any:
-    """Fold a small constant expression: numbers, strings, tuples/lists, None/True/False, names
-    bound to constants (through ``lookup``), arithmetic and ``math.sqrt``-style calls through
-    ``call``. Returns :data:`UNKNOWN` when the value cannot be known statically."""
-    if node is None or depth > 20:
-        return UNKNOWN
-    if isinstance(node, cst.Integer):
-        return int(node.evaluated_value)
-    if isinstance(node, cst.Float):
-        return float(node.evaluated_value)
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        s = literal_string(node)
-        return UNKNOWN if s is None else s
-    if isinstance(node, cst.Name):
-        if node.value == "None":
-            return None
-        if node.value == "True":
-            return True
-        if node.value == "False":
-            return False
-        return lookup(node.value)
-    if isinstance(node, (cst.Tuple, cst.List)):
-        vals = []
-        for el in node.elements:
-            if isinstance(el, (cst.StarredElement,)):
-                return UNKNOWN
-            vals.append(const_eval(el.value, lookup, depth + 1))
-        return tuple(vals)
-    if isinstance(node, cst.UnaryOperation):
-        v = const_eval(node.expression, lookup, depth + 1)
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            if isinstance(node.operator, cst.Minus):
-                return -v
-            if isinstance(node.operator, cst.Plus):
-                return v
-        return UNKNOWN
-    if isinstance(node, cst.BinaryOperation):
-        op = BINOPS.get(type(node.operator))
-        if op is None:
-            return UNKNOWN
-        a = const_eval(node.left, lookup, depth + 1)
-        b = const_eval(node.right, lookup, depth + 1)
-        if is_num(a) and is_num(b):
-            try:
-                return op(a, b)
-            except (ArithmeticError, ValueError, OverflowError):
-                return UNKNOWN
-        return UNKNOWN
-    return UNKNOWN
-
-
 def is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 

@@ -1,0 +1,612 @@
+"""The Keras reader: a host of the shared evaluator that knows Keras and nothing of syntax.
+
+The evaluator runs the module (functions with their call sites' arguments, classes, loops,
+splats, the linted tree's own modules); this host answers for the names Keras defines
+(``keras``, ``tensorflow.keras``, ``tf.keras``, ``tf_keras``, star imports) and turns the calls
+it sees into the neutral model: layers with their initializers and activations, linked through
+``Sequential`` lists, ``model.add``, functional ``x = Dense(..)(x)`` chains and the ``call``
+method of subclassed models.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from ...analysis import (Args, ClassV, Const, Evaluator, External, Host, InstanceV, Seq, Site,
+                         Unknown, Value)
+from ...analysis.builtins import number
+from ...catalog import keras as K
+from ...model import Activation, InitSpec, Layer, Network, Stack, Weight, chains
+from ..pyutil import UNKNOWN as UNKNOWN_CONST
+from ..pyutil import call_arguments, default_quote
+from .names import classify
+from .render import Renderer
+from .values import (ActivationFn, Initializer, LayerValue, Model, Op, Sequential, Tensor)
+
+#: (value, the expression it was written at, given by keyword)
+Bound = Tuple[Value, Optional[cst.CSTNode], bool]
+
+
+class KerasReader:
+    framework = "keras"
+    #: A file that contains none of these bytes cannot use Keras.
+    triggers = (b"keras", b"tensorflow")
+
+    def read(self, module: cst.Module, source: str) -> Network:
+        host = KerasHost(module, source)
+        ev = Evaluator(module, host)
+        ev.run()
+        ev.guarded(lambda: host.run_classes(ev))
+        ev.run_uncalled()
+        return host.finish()
+
+
+class KerasHost(Host):
+    def __init__(self, module: cst.Module, source: str) -> None:
+        self.module = module
+        self.layers: List[Layer] = []
+        self.seqs: List[Sequential] = []
+        self.renderer = Renderer(module, default_quote(source))
+        self._values: Dict[int, LayerValue] = {}
+
+    # --- names ------------------------------------------------------------------------
+
+    def star_name(self, ev: Any, modules: Sequence[str], name: str) -> Optional[Value]:
+        for m in modules:
+            if classify(f"{m}.{name}") is not None:
+                return External(f"{m}.{name}")
+        return None
+
+    def bound(self, ev: Any, name: str, value: Value, site: Site) -> None:
+        if isinstance(value, LayerValue) and value.layer.name is None:
+            value.layer.name = name
+
+    def set_instance_attribute(self, ev: Any, inst: InstanceV, name: str, value: Value,
+                               site: Site) -> None:
+        if isinstance(value, LayerValue) and value.layer.name is None:
+            value.layer.name = f"self.{name}"
+
+    # --- calls ------------------------------------------------------------------------
+
+    def call_external(self, ev: Any, name: str, args: Args, site: Site) -> Optional[Value]:
+        kn = classify(name)
+        if kn is None:
+            return None
+        cat, short = kn
+        if cat == "layer":
+            return self.make_layer(ev, short, args, site)
+        if cat == "sequential":
+            return self.make_seq(ev, args, site)
+        if cat in ("weightless", "input"):
+            op = self.make_op(short, args)
+            return Tensor(channels=op.channels) if op.kind == "input" else op
+        if cat == "activation_fn":
+            return self._activation_call(short, args)
+        if cat == "model":
+            self.mark_output(args.get(1, "outputs"))
+            return Model()
+        if cat == "functional_merge":
+            x = args.get(0, "inputs")
+            inputs = [t for t in (x.items if isinstance(x, Seq) else [x]) if isinstance(t, Tensor)]
+            return self.apply(Op("sum" if short == "add" else "merge"), inputs, None)
+        if cat in ("initializer", "tf_initializer"):
+            return Initializer(self.class_call_spec(ev, cat, short, args, site))
+        return None
+
+    def call_instance(self, ev: Any, inst: InstanceV, args: Args, site: Site) -> Optional[Value]:
+        if self._keras_class(inst.cls) is None:
+            return None
+        return self._run_call(ev, inst, args, site)
+
+    def _activation_call(self, short: str, args: Args) -> Value:
+        params = {"slope": K.LEAKY_FN_SLOPE} if short == "leaky_relu" else {}
+        for kw in ("alpha", "negative_slope"):
+            slope = number(args.keywords.get(kw))
+            if slope is not None:
+                params["slope"] = float(slope)
+        act = Activation(short, params)
+        x = args.positional[0] if args.positional else None
+        if isinstance(x, Tensor):
+            return self.apply(Op("activation", act), [x], None)
+        return ActivationFn(act)
+
+    # --- subclassed models ------------------------------------------------------------
+
+    def _keras_class(self, cls: ClassV) -> Optional[str]:
+        """"model" or "layer" for a class deriving from Keras's Model or Layer."""
+        kinds = [classify(b) for b in cls.external_bases()]
+        cats = {k[0] for k in kinds if k is not None}
+        if cats & {"model", "sequential"}:
+            return "model"
+        return "layer" if "layer_base" in cats else None
+
+    def run_classes(self, ev: Evaluator) -> None:
+        """Build every Keras model or layer class the file defines and run its ``build`` and
+        ``call`` as Keras would (once per instance the file makes, else once)."""
+        for cls in ev.classes:
+            if self._keras_class(cls) is None:
+                continue
+            if not cls.instances:
+                ev.instantiate(cls, Args(), ev.site(cls.node))
+            for inst in list(cls.instances[:4]):
+                if not inst.extra.get("called"):
+                    self._run_call(ev, inst, Args([Tensor()]), ev.site(cls.node))
+
+    def _run_call(self, ev: Any, inst: InstanceV, args: Args, site: Site) -> Value:
+        inst.extra["called"] = True
+        build = ev.get_attribute(inst, "build", site)
+        from ...analysis import FunctionV
+
+        if isinstance(build, FunctionV) and not inst.extra.get("built"):
+            inst.extra["built"] = True
+            ev.call_function(build, Args([Unknown("input shape")]), site)
+        call = ev.get_attribute(inst, "call", site)
+        if not isinstance(call, FunctionV):
+            return Tensor()
+        out = ev.call_function(call, args, site)
+        if self._keras_class(inst.cls) == "model":
+            self.mark_output(out)
+        return out if isinstance(out, Tensor) else Tensor()
+
+    # --- layers -----------------------------------------------------------------------
+
+    def make_layer(self, ev: Any, type_name: str, args: Args, site: Site) -> LayerValue:
+        defn = K.LAYERS[type_name]
+        bound = bind(args, defn.positional)
+        for old, new in K.KERAS1_KWARGS.items():
+            if old in bound and new not in bound:
+                bound[new] = bound[old]
+        local = ev.local_site(site)
+        layer = Layer(kind=defn.kind, framework="keras", type_name=type_name, node=local.node)
+        if local is not site:
+            layer.render["foreign"] = True
+        lv = LayerValue(layer, defn, {k: v[0] for k, v in bound.items()})
+        self._values[id(layer)] = lv
+        splat = args.star_unknown or args.kwargs_unknown
+        self._set_activation(lv, bound, splat)
+        for role, (kw, default) in defn.weights.items():
+            arg = bound.get(kw)
+            if role == "kernel" and arg is None and "init" in bound and defn.kind == "embedding":
+                arg = bound["init"]
+            if arg is None and splat:
+                spec = InitSpec("unknown", written="unknown", display="an unknown initializer")
+            else:
+                spec = self.init_spec(arg, default)
+            if spec.is_default:
+                spec.render["keyword"] = kw
+            layer.weights.append(Weight(role=role, init=spec))
+        layer.zero_bias = _zero_bias(layer, lv.args)
+        layer.uniform_bias = _uniform_bias(layer)
+        layer.out_features = _out_features(defn, lv.args)
+        lv.c_in = _input_size(lv.args, defn)
+        self.layers.append(layer)
+        if lv.c_in is not None or defn.kind == "embedding":
+            self.set_fans(lv, lv.c_in)
+        return lv
+
+    def _set_activation(self, lv: LayerValue, bound: Dict[str, Bound], splat: bool) -> None:
+        defn, layer = lv.defn, lv.layer
+        if defn.activation is None:
+            return
+        kw, default = defn.activation
+        arg = bound.get(kw)
+        if arg is not None:
+            act = activation_of(arg[0])
+            act.source = "keyword" if arg[2] else "positional"
+            act.node = arg[1]
+            layer.activation = act
+            lv.activation_given = act.name != "linear"
+        elif splat:
+            layer.activation = Activation("unknown", source="unknown")
+            lv.activation_given = True
+        elif default is not None:
+            layer.activation = Activation(K.ACTIVATION_STRINGS[default], source="default")
+            lv.activation_given = True
+
+    def set_fans(self, lv: LayerValue, c_in: Optional[int]) -> None:
+        lv.c_in = c_in
+        defn, a = lv.defn, lv.args
+        width = _out_features(defn, a)
+        k = _kernel_prod(a, defn) if defn.rank else 1
+        dm = _positive(a.get("depth_multiplier"), 1)
+        groups = _positive(a.get("groups"), 1)
+        input_dim = _positive(a.get("input_dim"), None)
+        for w in lv.layer.weights:
+            if w.role == "bias":
+                continue
+            if defn.rank and w.role != "pointwise" and k is not None:
+                w.receptive = k
+            w.fan_in, w.fan_out = K.kernel_fans(defn, w.role, c_in, width, k, dm, groups,
+                                                input_dim)
+        lv.layer.out_features = K.output_width(defn, width, c_in, dm)
+
+    # --- initializers -----------------------------------------------------------------
+
+    def init_spec(self, arg: Optional[Bound], default: str) -> InitSpec:
+        spec = self._init_spec(arg, default)
+        node = arg[1] if arg is not None else None
+        if isinstance(node, cst.Name) and spec.family != "unknown" and spec.written in (
+                "string", "class_call", "class_ref", "none") and node.value != "None":
+            spec.render["inner_written"] = spec.written  # a variable holding the initializer
+            spec.written = "variable"
+        return spec
+
+    def _init_spec(self, arg: Optional[Bound], default: str) -> InitSpec:
+        if arg is None:
+            spec = K.make_spec(K.STRING_ALIASES[default], {}, default)
+            spec.written = "default"
+            return spec
+        value, node, _ = arg
+        if isinstance(value, Initializer):
+            spec = copy.copy(value.spec)
+            spec.render = dict(spec.render)
+            spec.node = node if node is not None else spec.node  # reported where it is used
+            return spec
+        if isinstance(value, Const) and value.value is None:
+            spec = K.make_spec("GlorotUniform", {}, "glorot_uniform")
+            spec.written, spec.node = "none", node
+            if _editable(value) and node is not None:
+                spec.render["target"] = value.node
+            return spec
+        if isinstance(value, Const) and isinstance(value.value, str):
+            return self._string_spec(value, node)
+        kn = classify(value.name) if isinstance(value, External) else None
+        if kn is not None and kn[0] == "initializer":
+            spec = K.make_spec(kn[1], {}, kn[1])
+            spec.written, spec.node = "class_ref", node
+            ref = value.node if isinstance(value, External) and value.node is not None else node
+            if isinstance(ref, (cst.Name, cst.Attribute)):
+                spec.render.update(target=ref, callee=ref)
+            return spec
+        text = self.renderer.short(node) if node is not None else "an unknown initializer"
+        written = "function_call" if isinstance(node, cst.Call) else "expression"
+        return InitSpec(family="unknown", display=text, written=written, node=node)
+
+    def _string_spec(self, value: Const, node: Optional[cst.CSTNode]) -> InitSpec:
+        s = value.value
+        assert isinstance(s, str)
+        cls = K.STRING_ALIASES.get(s)
+        if cls is None:
+            return InitSpec(family="unknown", display=s, written="string", node=node)
+        spec = K.make_spec(cls, {}, s)
+        spec.written, spec.node = "string", node
+        if _editable(value):
+            spec.render.update(target=value.node, snake=not s[:1].isupper())
+        return spec
+
+    def class_call_spec(self, ev: Any, cat: str, name: str, args: Args, site: Site) -> InitSpec:
+        preset: Dict[str, Any] = {}
+        if cat == "tf_initializer":
+            name, preset = K.TF_INITIALIZERS[name]
+        d = K.INITIALIZERS[name]
+        evaluated: Dict[str, Any] = dict(preset)
+        for p, (v, _, _) in bind(args, d.params).items():
+            if p not in K.SCALED_CLASS_PARAMS:
+                evaluated[p] = v.value if isinstance(v, Const) else UNKNOWN_CONST
+        call = site.node
+        display = self.renderer.short(call) if not site.module else name
+        spec = K.make_spec(name, evaluated, display)
+        spec.written, spec.node = "class_call", call
+        if not site.module and isinstance(call, cst.Call):
+            spec.render.update(target=call, callee=call.func, bound=call_arguments(call, d.params),
+                               tf=cat == "tf_initializer")
+        return spec
+
+    # --- weightless layers ------------------------------------------------------------
+
+    def make_op(self, name: str, args: Args) -> Op:
+        if name == "Activation":
+            x = args.get(0, "activation")
+            return Op("activation", activation_of(x) if x is not None else Activation("unknown"))
+        if name in K.ACTIVATION_LAYERS:
+            return Op("activation", _activation_layer(name, args))
+        for kind, names in (("norm", K.NORMALIZATION_LAYERS), ("pass", K.PASS_THROUGH_LAYERS),
+                            ("keep_channels", K.KEEPS_CHANNELS), ("reshape", K.RESHAPING_LAYERS),
+                            ("sum", K.SUM_LAYERS), ("merge", K.MERGE_LAYERS)):
+            if name in names:
+                return Op(kind)
+        if name in K.INPUT_CLASSES:
+            return Op("input", channels=_input_channels(args))
+        return Op("unknown")
+
+    # --- Sequential -------------------------------------------------------------------
+
+    def make_seq(self, ev: Any, args: Args, site: Site) -> Sequential:
+        seq = Sequential(node=ev.local_site(site).node)
+        self.seqs.append(seq)
+        items = args.get(0, "layers")
+        if isinstance(items, Seq):
+            for item in items.items:
+                self.seq_add(seq, item)
+            if not items.exact:
+                seq.state = Tensor()
+        return seq
+
+    def seq_add(self, seq: Sequential, item: Value) -> None:
+        seq.items.append(item)
+        seq.state = self.apply(item, [seq.state], seq)
+
+    # --- the data flow ----------------------------------------------------------------
+
+    def apply(self, fn: Value, inputs: List[Tensor], seq: Optional[Sequential]) -> Tensor:
+        """The tensor that results from applying ``fn`` to ``inputs``; links layers."""
+        merged = _merge(inputs)
+        if isinstance(fn, Tensor):  # an Input inside a Sequential
+            return fn
+        if isinstance(fn, LayerValue):
+            return self._apply_layer(fn, merged, seq)
+        if isinstance(fn, Sequential):
+            return self._apply_seq(fn, merged)
+        if isinstance(fn, Op):
+            return self._apply_op(fn, merged, inputs, seq)
+        if isinstance(fn, ActivationFn):
+            return self._apply_op(Op("activation", fn.activation), merged, inputs, seq)
+        return Tensor()
+
+    def _apply_layer(self, lv: LayerValue, merged: Tensor, seq: Optional[Sequential]) -> Tensor:
+        c_in = merged.channels
+        if c_in is None and seq is not None and not seq.layers:
+            c_in = seq.input_channels
+        if lv.c_in is not None and c_in is None:
+            c_in = lv.c_in
+        if c_in is not None:
+            self.set_fans(lv, c_in)
+        fn = lv.layer
+        for p in merged.producers:
+            if all(fn is not n for n in p.next):
+                p.next.append(fn)
+        for p in merged.awaiting:
+            self._settle_linear(p)
+        if seq is not None:
+            if not seq.layers:
+                seq.first = [fn]
+            seq.layers.append(fn)
+        awaiting = [] if lv.activation_given else [fn]
+        return Tensor([fn], awaiting, fn.out_features)
+
+    def _apply_seq(self, fn: Sequential, merged: Tensor) -> Tensor:
+        fn.used_as_layer = True
+        for first in fn.first:
+            for p in merged.producers:
+                if all(first is not n for n in p.next):
+                    p.next.append(first)
+            lv = self._value_of(first)
+            if merged.channels is not None and lv is not None and lv.c_in is None \
+                    and first.weight("kernel") is not None:
+                self.set_fans(lv, merged.channels)
+        for p in merged.awaiting:
+            self._settle_linear(p)
+        return Tensor(list(fn.state.producers), list(fn.state.awaiting), fn.state.channels)
+
+    def _apply_op(self, fn: Op, merged: Tensor, inputs: List[Tensor],
+                  seq: Optional[Sequential]) -> Tensor:
+        if fn.kind == "activation":
+            act = fn.activation or Activation("unknown")
+            for p in merged.awaiting:
+                p.activation = Activation(act.name, dict(act.params), source="next_layer")
+            return Tensor(list(merged.producers), [], merged.channels)
+        if fn.kind in ("pass", "norm"):
+            if fn.kind == "norm":
+                for p in merged.awaiting:
+                    p.normalized = True
+                for p in merged.producers:
+                    p.normalized_after = True
+            return Tensor(list(merged.producers), list(merged.awaiting), merged.channels)
+        if fn.kind in ("reshape", "keep_channels"):
+            ch = merged.channels if fn.kind == "keep_channels" else None
+            return Tensor(list(merged.producers), list(merged.awaiting), ch)
+        if fn.kind == "input":
+            if seq is not None:
+                seq.input_channels = fn.channels
+            return Tensor(channels=fn.channels)
+        for p in merged.awaiting:
+            self._settle_linear(p)
+        if fn.kind == "sum":
+            for p in merged.producers:
+                p.residual_branch_end = True
+            same = all(t.channels == merged.channels for t in inputs)
+            return Tensor([], [], merged.channels if same else None)
+        return Tensor()
+
+    def _value_of(self, layer: Layer) -> Optional[LayerValue]:
+        return self._values.get(id(layer))
+
+    def _settle_linear(self, layer: Layer) -> None:
+        """The layer's output is consumed without an activation in between: it is linear."""
+        lv = self._value_of(layer)
+        if lv is None or not lv.activation_given:
+            layer.activation = Activation("linear", source="default")
+
+    def mark_output(self, v: Optional[Value]) -> None:
+        tensors = [t for t in v.items if isinstance(t, Tensor)] if isinstance(v, Seq) else (
+            [v] if isinstance(v, Tensor) else [])
+        for t in tensors:
+            for p in t.producers:
+                p.render["reaches_output"] = True
+            for p in t.awaiting:
+                self._settle_linear(p)
+
+    # --- results ----------------------------------------------------------------------
+
+    def finish(self) -> Network:
+        net = Network(renderer=self.renderer.render)
+        for seq in self.seqs:
+            if not seq.used_as_layer:
+                self.mark_output(seq.state)
+            if seq.layers:
+                net.stacks.append(Stack(list(seq.layers), "sequential", seq.node))
+        for layer in self.layers:
+            if layer.next:
+                layer.position = "hidden"
+            elif layer.render.get("reaches_output"):
+                layer.position = "output"
+        net.layers = list(self.layers)
+        in_seq = [x for st in net.stacks for x in st.layers]
+        net.stacks.extend(chains(net.layers, in_seq))
+        return net
+
+
+# --- arguments ------------------------------------------------------------------------------
+
+
+def bind(args: Args, positional: Sequence[str]) -> Dict[str, Bound]:
+    """Arguments by parameter name, positional ones in the catalog's order."""
+    out: Dict[str, Bound] = {}
+    for i, v in enumerate(args.positional):
+        if i < len(positional) and not (args.star_unknown and i >= len(args.positional)):
+            out[positional[i]] = (v, args.positional_nodes[i], False)
+    for k, v in args.keywords.items():
+        out[k] = (v, args.keyword_nodes.get(k), True)
+    return out
+
+
+def activation_of(v: Value) -> Activation:
+    if isinstance(v, Const):
+        if v.value is None:
+            return Activation("linear")
+        if isinstance(v.value, str):
+            name = K.ACTIVATION_STRINGS.get(v.value, "unknown")
+            return Activation(name, {"slope": K.LEAKY_FN_SLOPE} if name == "leaky_relu" else {})
+    if isinstance(v, ActivationFn):
+        return Activation(v.activation.name, dict(v.activation.params))
+    if isinstance(v, External):
+        kn = classify(v.name)
+        if kn is not None and kn[0] == "activation_fn":
+            return Activation(kn[1], {"slope": K.LEAKY_FN_SLOPE} if kn[1] == "leaky_relu" else {})
+    if isinstance(v, Op) and v.activation is not None:
+        return Activation(v.activation.name, dict(v.activation.params))
+    return Activation("unknown")
+
+
+def _activation_layer(name: str, args: Args) -> Activation:
+    canon, slope_kw, slope_default = K.ACTIVATION_LAYERS[name]
+    params: Dict[str, float] = {}
+    if slope_kw is None:
+        return Activation(canon, params)
+    slope: Optional[float] = slope_default
+    for kw in (slope_kw, "alpha"):
+        if kw in args.keywords:
+            n = number(args.keywords[kw])
+            slope = float(n) if n is not None else None
+    if name == "LeakyReLU" and args.positional:
+        n = number(args.positional[0])
+        slope = float(n) if n is not None else None
+    if name == "ReLU":
+        if slope:
+            canon = "leaky_relu"
+        if number(args.keywords.get("max_value")) == 6:
+            canon = "relu6"
+    if slope is not None:
+        params["slope"] = slope
+    return Activation(canon, params)
+
+
+def _editable(v: Const) -> bool:
+    """A literal a fix may rewrite: in this file, and not a default that other calls share."""
+    return not v.module and v.node is not None and all(s.kind != "default" for s in v.via)
+
+
+def _positive(v: Optional[Value], default: Optional[int]) -> Optional[int]:
+    if v is None:
+        return default
+    n = number(v)
+    return int(n) if n is not None and n > 0 else None
+
+
+def _shape(v: Optional[Value]) -> Optional[List[Value]]:
+    return list(v.items) if isinstance(v, Seq) and v.exact else None
+
+
+def _out_features(defn: K.LayerDef, args: Dict[str, Value]) -> Optional[int]:
+    v = args.get(defn.width) if defn.width else None
+    shape = _shape(v)
+    if shape:  # EinsumDense's output_shape
+        v = shape[-1]
+    n = number(v)
+    return int(n) if n is not None and n > 0 else None
+
+
+def _kernel_prod(args: Dict[str, Value], defn: K.LayerDef) -> Optional[int]:
+    v = args.get("kernel_size")
+    if v is None:
+        return None
+    n = number(v)
+    if n is not None:
+        return math.prod([int(n)] * max(defn.rank, 1))
+    shape = _shape(v)
+    nums = [number(x) for x in shape or []]
+    known = [int(x) for x in nums if x is not None]
+    return math.prod(known) if nums and len(known) == len(nums) else None
+
+
+def _input_size(args: Dict[str, Value], defn: K.LayerDef) -> Optional[int]:
+    c_in: Optional[int] = None
+    for kw in ("input_shape", "batch_input_shape"):
+        shape = _shape(args.get(kw))
+        if shape:
+            n = number(shape[-1])
+            if n is not None:
+                c_in = int(n)
+    if "input_dim" in args and defn.kind != "embedding":
+        n = number(args["input_dim"])
+        if n is not None:
+            c_in = int(n)
+    return c_in
+
+
+def _input_channels(args: Args) -> Optional[int]:
+    bound = bind(args, ("shape", "batch_size", "name"))
+    for kw in ("shape", "input_shape", "batch_shape", "batch_input_shape"):
+        if kw in bound:
+            shape = _shape(bound[kw][0])
+            if shape:
+                n = number(shape[-1])
+                if n is not None:
+                    return int(n)
+    return None
+
+
+def _zero_bias(layer: Layer, args: Dict[str, Value]) -> Optional[bool]:
+    if "use_bias" in args:
+        v = args["use_bias"]
+        if isinstance(v, Const) and v.value is False:
+            return True
+        if not isinstance(v, Const):
+            return None
+    b = layer.weight("bias")
+    if b is None:
+        return True
+    if b.init.written == "default" or b.init.is_zero:  # bias_initializer=None is glorot_uniform
+        return True
+    if b.init.family == "unknown":
+        return None
+    return False
+
+
+def _uniform_bias(layer: Layer) -> Optional[bool]:
+    if layer.zero_bias:
+        return True
+    b = layer.weight("bias")
+    if b is None:
+        return True
+    if b.init.is_constant and b.init.value is not None:
+        return True
+    if b.init.family == "unknown":
+        return None
+    return False
+
+
+def _merge(tensors: List[Tensor]) -> Tensor:
+    if not tensors:
+        return Tensor()
+    if len(tensors) == 1:
+        return tensors[0]
+    out = Tensor()
+    for t in tensors:
+        out.producers.extend(t.producers)
+        out.awaiting.extend(t.awaiting)
+    return out

@@ -1,0 +1,167 @@
+"""The Keras reader's values: layers, weightless layers, Sequential models, tensors,
+initializers and activation functions, as the evaluator carries them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
+
+import libcst as cst
+
+from ...analysis import Args, Const, Opaque, Seq, Site, Value
+from ...analysis.builtins import number
+from ...catalog import keras as K
+from ...model import Activation, InitSpec, Layer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ...analysis.core import Core
+    from .reader import KerasHost
+
+
+@dataclass(eq=False)
+class Tensor(Opaque):
+    """A symbolic tensor: the weight layers whose output reaches it through pass-through layers
+    only, those of them whose activation is still open, and its channel count."""
+
+    producers: List[Layer] = field(default_factory=list)
+    awaiting: List[Layer] = field(default_factory=list)
+    channels: Optional[int] = None
+
+    def binop(self, ev: "Core", op: str, other: Value, reflected: bool, site: Site
+              ) -> Optional[Value]:
+        host = _host(ev)
+        if isinstance(other, Tensor):
+            kind = "sum" if op in ("+", "-") else "merge"
+            return host.apply(Op(kind), [self, other], None)
+        if op in ("+", "-") and number(other) is None:
+            # x + f(x) with x a tensor whose making was not seen (a parameter): a residual sum
+            return host.apply(Op("sum"), [self], None)
+        return host.apply(Op("pass"), [self], None)  # scaled or shifted by a constant
+
+    def unary(self, ev: "Core", op: str, site: Site) -> Optional[Value]:
+        return self
+
+    def join(self, other: Value) -> Optional[Value]:
+        if isinstance(other, Tensor):
+            return Tensor(_union(self.producers, other.producers),
+                          _union(self.awaiting, other.awaiting),
+                          self.channels if self.channels == other.channels else None)
+        return None
+
+    def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
+        return Tensor(list(self.producers), list(self.awaiting), self.channels)
+
+
+@dataclass(eq=False)
+class Op(Opaque):
+    """A layer without weights that matters to the flow."""
+
+    #: activation | pass | norm | reshape | keep_channels | sum | merge | input | unknown
+    kind: str
+    activation: Optional[Activation] = None
+    channels: Optional[int] = None
+
+    def call(self, ev: "Core", args: Args, site: Site) -> Optional[Value]:
+        return _host(ev).apply(self, _inputs(args), None)
+
+
+@dataclass(eq=False)
+class LayerValue(Opaque):
+    """A Keras layer with weights."""
+
+    layer: Layer
+    defn: K.LayerDef
+    #: Arguments by parameter name (positional ones bound through the catalog's order).
+    args: Dict[str, Value]
+    c_in: Optional[int] = None
+    #: Whether the layer states its own activation (then it never waits for a next one).
+    activation_given: bool = False
+
+    def call(self, ev: "Core", args: Args, site: Site) -> Optional[Value]:
+        return _host(ev).apply(self, _inputs(args), None)
+
+
+@dataclass(eq=False)
+class Sequential(Opaque):
+    """A Sequential model: a chain built item by item."""
+
+    node: cst.CSTNode
+    state: Tensor = field(default_factory=Tensor)
+    layers: List[Layer] = field(default_factory=list)
+    items: List[Value] = field(default_factory=list)
+    first: List[Layer] = field(default_factory=list)
+    used_as_layer: bool = False
+    input_channels: Optional[int] = None
+
+    def call(self, ev: "Core", args: Args, site: Site) -> Optional[Value]:
+        return _host(ev).apply(self, _inputs(args), None)
+
+    def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
+        if name == "add" and args.positional:
+            _host(ev).seq_add(self, args.positional[0])
+            return Const(None)
+        if name in ("compile", "fit", "summary", "evaluate", "predict", "build", "save"):
+            return Const(None)
+        return None
+
+    def attribute(self, ev: "Core", name: str, site: Site) -> Optional[Value]:
+        if name == "layers":
+            return Seq(list(self.items), "list")
+        return None
+
+
+@dataclass(eq=False)
+class Initializer(Opaque):
+    """An initializer object or class reference (``GlorotUniform(seed=1)``, ``HeNormal``)."""
+
+    spec: InitSpec
+
+
+@dataclass(eq=False)
+class ActivationFn(Opaque):
+    """An activation function (``keras.activations.relu``, ``tf.nn.gelu``)."""
+
+    activation: Activation
+
+    def call(self, ev: "Core", args: Args, site: Site) -> Optional[Value]:
+        if args.positional and isinstance(args.positional[0], Tensor):
+            return _host(ev).apply(Op("activation", self.activation), _inputs(args), None)
+        return None
+
+
+@dataclass(eq=False)
+class Model(Opaque):
+    """A functional ``Model(inputs, outputs)``."""
+
+    def call(self, ev: "Core", args: Args, site: Site) -> Optional[Value]:
+        return Tensor()
+
+    def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
+        return Const(None)
+
+
+def _inputs(args: Args) -> List[Tensor]:
+    if not args.positional:
+        return []
+    x = args.positional[0]
+    if isinstance(x, Tensor):
+        return [x]
+    if isinstance(x, Seq):
+        return [t for t in x.items if isinstance(t, Tensor)]
+    return []
+
+
+def _union(a: Sequence[Layer], b: Sequence[Layer]) -> List[Layer]:
+    out = list(a)
+    for x in b:
+        if all(x is not y for y in out):
+            out.append(x)
+    return out
+
+
+def _host(ev: "Core") -> "KerasHost":
+    from .reader import KerasHost
+
+    host = ev.host
+    assert isinstance(host, KerasHost)
+    return host
