@@ -12,7 +12,7 @@ import libcst as cst
 import pytest
 
 from initlint.analysis import (Args, Const, DictV, Evaluator, External, Host, InstanceV, Limits,
-                               Opaque, Resolver, Seq, Site, Unknown, Value)
+                               OneOf, Opaque, Resolver, Seq, Site, Unknown, Value)
 
 
 def run(src: str, host: Optional[Host] = None, resolver: Optional[Resolver] = None,
@@ -37,6 +37,8 @@ def plain(v: Value) -> object:
         return {k: plain(i) for k, i in v.items.items()}
     if isinstance(v, Unknown):
         return Unknown
+    if isinstance(v, OneOf):
+        return ("one of",) + tuple(plain(o) for o in v.options)
     return v
 
 
@@ -113,13 +115,19 @@ def test_dicts_and_splats():
     assert units is Unknown and act is Unknown  # may have come through the splat
 
 
-def test_conditional_expression_agrees_or_is_unknown():
+def test_conditional_expression_agrees_or_is_one_of_its_sides():
     ev = run("""
         a = "relu" if flag else "relu"
         b = "relu" if flag else "tanh"
         c = "relu" if 2 > 1 else "tanh"
+        d = "relu" if flag else unknown_name
+        e = 1 if f1 else 2 if f2 else 3 if f3 else 4 if f4 else 5
     """)
-    assert value(ev, "a") == "relu" and value(ev, "b") is Unknown and value(ev, "c") == "relu"
+    assert value(ev, "a") == "relu" and value(ev, "c") == "relu"
+    assert value(ev, "b") == ("one of", "relu", "tanh")
+    assert value(ev, "d") is Unknown
+    assert value(ev, "e") is Unknown  # more alternatives than are worth tracking
+    assert ev.truth(ev.scope.names["b"]) is True
 
 
 def test_branches_join_what_they_bind():
@@ -137,7 +145,7 @@ def test_branches_join_what_they_bind():
         else:
             live = 1
     """)
-    assert value(ev, "act") is Unknown and value(ev, "only") == 1
+    assert value(ev, "act") == ("one of", "tanh", "relu") and value(ev, "only") == 1
     assert value(ev, "same") == 2 and "dead" not in ev.scope.names and value(ev, "live") == 1
 
 
@@ -177,7 +185,7 @@ def test_returns_of_helpers_flow_back():
     """)
     assert value(ev, "low") == pytest.approx(-0.1) and value(ev, "high") == pytest.approx(0.1)
     assert value(ev, "p") == "he_uniform" and value(ev, "q") == "glorot_uniform"
-    assert value(ev, "r") is Unknown
+    assert value(ev, "r") == ("one of", "he_uniform", "glorot_uniform")
 
 
 def test_partial_lambda_closure_and_varargs():

@@ -286,3 +286,57 @@ def test_bias_facts():
     assert (b.zero_bias, b.uniform_bias) == (False, True)
     assert (c.zero_bias, c.uniform_bias) == (False, False)  # None means glorot_uniform
     assert (d.zero_bias, d.uniform_bias) == (None, None)
+
+
+# --- on the shared evaluator ------------------------------------------------------------
+
+
+def _codes(src: str):
+    from conftest import lint
+
+    return sorted((line, code) for line, code, _ in lint(src))
+
+
+SUBCLASSED = """
+import keras
+from keras import layers
+
+class Net(keras.Model):
+    def __init__(self, act="relu"):
+        super().__init__()
+        self.a = layers.Dense(64, activation=act, kernel_initializer="glorot_uniform")
+        self.b = layers.Dense(10)
+
+    def call(self, x):
+        return self.b(self.a(x))
+
+net = Net()
+net.compile(optimizer="adam", loss="mse")
+"""
+
+
+def test_methods_that_keep_weights_keep_findings():
+    assert _codes(SUBCLASSED) == [(8, "IL002")]
+
+
+def test_weights_loaded_or_handed_to_unknown_code_are_unknown():
+    assert _codes(SUBCLASSED + 'net.load_weights("w.h5")\n') == []
+    src = SUBCLASSED.replace('net.compile(optimizer="adam", loss="mse")', "surgery.reinit(net.a)")
+    assert _codes("from tools import surgery\n" + src) == []
+
+
+def test_activation_from_the_call_site_of_a_class():
+    assert _codes(SUBCLASSED.replace("net = Net()", 'net = Net(act="tanh")')) == []
+
+
+def test_alternatives_that_agree_are_known_and_never_fixed():
+    src = """
+import sys
+from keras import layers, Sequential
+init = "glorot_uniform" if sys.argv[1] else "glorot_normal"
+m = Sequential([layers.Dense(8, activation="relu", kernel_initializer=init), layers.Dense(1)])
+"""
+    spec = read(src).layers[0].weight("kernel").init
+    assert spec.family == "glorot" and spec.display == "glorot_uniform or glorot_normal"
+    assert spec.render == {}
+    assert _codes(src) == [(5, "IL002")]

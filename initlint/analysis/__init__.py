@@ -6,10 +6,10 @@ Readers plug into it as a :class:`Host`; see :mod:`initlint.analysis.evaluator`.
 from .evaluator import BudgetExceeded, Evaluator, Resolver
 from .host import Host, Limits
 from .values import (UNKNOWN, Args, ClassV, Const, DictV, External, FunctionV, InstanceV,
-                     MethodRef, Opaque, PartialV, Provenance, Scope, Seq, Site, Step, Unknown,
+                     MethodRef, OneOf, Opaque, PartialV, Provenance, Scope, Seq, Site, Step, Unknown,
                      Value)
 
 __all__ = ["Args", "BudgetExceeded", "ClassV", "Const", "DictV", "Evaluator", "External",
-           "FunctionV", "Host", "InstanceV", "Limits", "MethodRef", "Opaque", "PartialV",
+           "FunctionV", "Host", "InstanceV", "Limits", "MethodRef", "OneOf", "Opaque", "PartialV",
            "Provenance", "Resolver", "Scope", "Seq", "Site", "Step", "UNKNOWN", "Unknown",
            "Value"]

@@ -19,8 +19,12 @@ from .builtins import BUILTINS, items_of
 from .calls import Calls, Frame, ModuleValue
 from .expressions import Expressions, aug_operator, register_call
 from .host import Host, Limits
-from .values import (UNKNOWN, Args, ClassV, Const, DictV, External, FunctionV, InstanceV, Opaque,
+from .values import (UNKNOWN, Args, ClassV, Const, DictV, External, FunctionV, InstanceV, OneOf, Opaque,
                      Scope, Seq, Site, Step, Unknown, Value, same)
+
+
+#: A value that is one of more alternatives than this is unknown.
+_MAX_OPTIONS = 4
 
 
 class BudgetExceeded(Exception):
@@ -356,9 +360,16 @@ class Evaluator(Expressions, Calls):
             got = b.join(a)
             if got is not None:
                 return got
-        if isinstance(a, Unknown):
-            return a
-        return Unknown(f"{a.describe()} or {b.describe()}")
+        if isinstance(a, Unknown) or isinstance(b, Unknown):
+            return a if isinstance(a, Unknown) else b
+        options: List[Value] = []
+        for v in (a.options if isinstance(a, OneOf) else (a,)) + (
+                b.options if isinstance(b, OneOf) else (b,)):
+            if not any(same(v, o) for o in options):
+                options.append(v)
+        if len(options) > _MAX_OPTIONS:
+            return Unknown(f"{a.describe()} or {b.describe()}")
+        return OneOf(tuple(options))
 
     def _for(self, stmt: cst.CSTNode, scope: Scope) -> None:
         assert isinstance(stmt, cst.For)
@@ -430,6 +441,9 @@ class Evaluator(Expressions, Calls):
             return v.truth()
         if isinstance(v, (InstanceV, FunctionV, ClassV)):
             return True
+        if isinstance(v, OneOf):
+            truths = {self.truth(o) for o in v.options}
+            return truths.pop() if len(truths) == 1 else None
         return None
 
     def lookup(self, name: str, scope: Scope, node: Optional[cst.CSTNode] = None) -> Value:

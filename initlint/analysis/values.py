@@ -97,6 +97,18 @@ class Const(Value):
         return Const(self.value, self.node, self.via + (step,), self.module)
 
 
+@dataclass(frozen=True, eq=False)
+class OneOf(Value):
+    """One of a few known values, not known which (the two sides of a branch or of a
+    conditional expression that disagree). Readers may find the alternatives agree in what
+    matters to them (two Glorot initializers); to everything else it is unknown."""
+
+    options: Tuple[Value, ...]
+
+    def describe(self) -> str:
+        return " or ".join(o.describe() for o in self.options)
+
+
 @dataclass(eq=False)
 class Seq(Value):
     """A list, tuple or set. ``exact`` is False when the length is not known: the items are

@@ -16,8 +16,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from ...analysis import (Args, ClassV, Const, Evaluator, External, Host, InstanceV, Seq, Site,
-                         Unknown, Value)
+from ...analysis import (Args, ClassV, Const, Evaluator, External, FunctionV, Host, InstanceV,
+                         OneOf, Seq, Site, Unknown, Value)
 from ...analysis.builtins import number
 from ...catalog import keras as K
 from ...model import Activation, InitSpec, Layer, Network, Stack, Weight, chains
@@ -25,7 +25,8 @@ from ..pyutil import UNKNOWN as UNKNOWN_CONST
 from ..pyutil import call_arguments, default_quote
 from .names import classify
 from .render import Renderer
-from .values import (ActivationFn, Initializer, LayerValue, Model, Op, Sequential, Tensor)
+from .values import (HARMLESS, ActivationFn, Initializer, LayerValue, Model, NoOp, Op, Sequential,
+                     Tensor)
 
 #: (value, the expression it was written at, given by keyword)
 Bound = Tuple[Value, Optional[cst.CSTNode], bool]
@@ -87,14 +88,21 @@ class KerasHost(Host):
         if cat == "activation_fn":
             return self._activation_call(short, args)
         if cat == "model":
-            self.mark_output(args.get(1, "outputs"))
-            return Model()
+            outputs = args.get(1, "outputs")
+            self.mark_output(outputs)
+            return Model([p for t in _tensors(outputs) for p in t.producers])
         if cat == "functional_merge":
             x = args.get(0, "inputs")
             inputs = [t for t in (x.items if isinstance(x, Seq) else [x]) if isinstance(t, Tensor)]
             return self.apply(Op("sum" if short == "add" else "merge"), inputs, None)
         if cat in ("initializer", "tf_initializer"):
             return Initializer(self.class_call_spec(ev, cat, short, args, site))
+        return None
+
+    def instance_attribute(self, ev: Any, inst: InstanceV, name: str, site: Site
+                           ) -> Optional[Value]:
+        if name in HARMLESS and self._keras_class(inst.cls) is not None:
+            return NoOp()
         return None
 
     def call_instance(self, ev: Any, inst: InstanceV, args: Args, site: Site) -> Optional[Value]:
@@ -139,8 +147,6 @@ class KerasHost(Host):
     def _run_call(self, ev: Any, inst: InstanceV, args: Args, site: Site) -> Value:
         inst.extra["called"] = True
         build = ev.get_attribute(inst, "build", site)
-        from ...analysis import FunctionV
-
         if isinstance(build, FunctionV) and not inst.extra.get("built"):
             inst.extra["built"] = True
             ev.call_function(build, Args([Unknown("input shape")]), site)
@@ -236,6 +242,8 @@ class KerasHost(Host):
         return spec
 
     def _init_spec(self, arg: Optional[Bound], default: str) -> InitSpec:
+        if arg is not None and isinstance(arg[0], OneOf):
+            return self._agreeing_spec(arg, default)
         if arg is None:
             spec = K.make_spec(K.STRING_ALIASES[default], {}, default)
             spec.written = "default"
@@ -265,6 +273,22 @@ class KerasHost(Host):
         text = self.renderer.short(node) if node is not None else "an unknown initializer"
         written = "function_call" if isinstance(node, cst.Call) else "expression"
         return InitSpec(family="unknown", display=text, written=written, node=node)
+
+    def _agreeing_spec(self, arg: Bound, default: str) -> InitSpec:
+        """One of several initializers (the sides of a branch): known when they agree in
+        family, scale and distribution; never fixed, since which one runs is not known."""
+        value, node, kw = arg
+        assert isinstance(value, OneOf)
+        specs = [self._init_spec((o, node, kw), default) for o in value.options]
+        first = specs[0]
+        key = [(s.family, s.scale, s.mode, s.std) for s in specs]
+        if first.family == "unknown" or any(k != key[0] for k in key):
+            return InitSpec("unknown", display=self.renderer.short(node), written="expression",
+                            node=node)
+        spec = copy.copy(first)
+        spec.display = " or ".join(dict.fromkeys(s.display for s in specs))
+        spec.written, spec.node, spec.render = "expression", node, {}
+        return spec
 
     def _string_spec(self, value: Const, node: Optional[cst.CSTNode]) -> InitSpec:
         s = value.value
@@ -421,10 +445,23 @@ class KerasHost(Host):
         if lv is None or not lv.activation_given:
             layer.activation = Activation("linear", source="default")
 
+    def upstream(self, outputs: List[Layer]) -> List[Layer]:
+        """The layers whose output reaches one of ``outputs`` (these included)."""
+        preds: Dict[int, List[Layer]] = {}
+        for layer in self.layers:
+            for n in layer.next:
+                preds.setdefault(id(n), []).append(layer)
+        seen: Dict[int, Layer] = {}
+        todo = list(outputs)
+        while todo:
+            layer = todo.pop()
+            if id(layer) not in seen:
+                seen[id(layer)] = layer
+                todo.extend(preds.get(id(layer), []))
+        return list(seen.values())
+
     def mark_output(self, v: Optional[Value]) -> None:
-        tensors = [t for t in v.items if isinstance(t, Tensor)] if isinstance(v, Seq) else (
-            [v] if isinstance(v, Tensor) else [])
-        for t in tensors:
+        for t in _tensors(v):
             for p in t.producers:
                 p.render["reaches_output"] = True
             for p in t.awaiting:
@@ -453,6 +490,12 @@ class KerasHost(Host):
 # --- arguments ------------------------------------------------------------------------------
 
 
+def _tensors(v: Optional[Value]) -> List[Tensor]:
+    if isinstance(v, Seq):
+        return [t for t in v.items if isinstance(t, Tensor)]
+    return [v] if isinstance(v, Tensor) else []
+
+
 def bind(args: Args, positional: Sequence[str]) -> Dict[str, Bound]:
     """Arguments by parameter name, positional ones in the catalog's order."""
     out: Dict[str, Bound] = {}
@@ -465,6 +508,10 @@ def bind(args: Args, positional: Sequence[str]) -> Dict[str, Bound]:
 
 
 def activation_of(v: Value) -> Activation:
+    if isinstance(v, OneOf):
+        acts = [activation_of(o) for o in v.options]
+        same = all(a.name == acts[0].name and a.params == acts[0].params for a in acts)
+        return acts[0] if same else Activation("unknown")
     if isinstance(v, Const):
         if v.value is None:
             return Activation("linear")

@@ -80,6 +80,28 @@ class LayerValue(Opaque):
     def call(self, ev: "Core", args: Args, site: Site) -> Optional[Value]:
         return _host(ev).apply(self, _inputs(args), None)
 
+    def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
+        return Const(None) if name in HARMLESS else None
+
+    def escape(self, ev: "Core", site: Site) -> None:
+        escape_layer(self.layer)
+
+
+#: Methods of a Keras model or layer that leave its weights as they were initialized.
+HARMLESS = frozenset({
+    "compile", "fit", "summary", "evaluate", "predict", "save", "save_weights", "get_weights",
+    "count_params", "to_json", "get_config", "build", "train_on_batch", "test_on_batch",
+    "predict_on_batch", "reset_metrics", "plot_model", "get_build_config", "compute_output_shape",
+})
+
+
+def escape_layer(layer: Layer) -> None:
+    """The layer went into code no one can see: its weights may have been set there."""
+    layer.render["escaped"] = True
+    for w in layer.weights:
+        w.init = InitSpec("unknown", written="unknown",
+                          display="an initializer set by code initlint cannot see")
+
 
 @dataclass(eq=False)
 class Sequential(Opaque):
@@ -100,9 +122,11 @@ class Sequential(Opaque):
         if name == "add" and args.positional:
             _host(ev).seq_add(self, args.positional[0])
             return Const(None)
-        if name in ("compile", "fit", "summary", "evaluate", "predict", "build", "save"):
-            return Const(None)
-        return None
+        return Const(None) if name in HARMLESS else None
+
+    def escape(self, ev: "Core", site: Site) -> None:
+        for layer in self.layers:
+            escape_layer(layer)
 
     def attribute(self, ev: "Core", name: str, site: Site) -> Optional[Value]:
         if name == "layers":
@@ -131,12 +155,26 @@ class ActivationFn(Opaque):
 
 @dataclass(eq=False)
 class Model(Opaque):
-    """A functional ``Model(inputs, outputs)``."""
+    """A functional ``Model(inputs, outputs)``: the layers whose output reaches its outputs."""
+
+    outputs: List[Layer] = field(default_factory=list)
 
     def call(self, ev: "Core", args: Args, site: Site) -> Optional[Value]:
         return Tensor()
 
     def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
+        return Const(None) if name in HARMLESS else None
+
+    def escape(self, ev: "Core", site: Site) -> None:
+        for layer in _host(ev).upstream(self.outputs):
+            escape_layer(layer)
+
+
+@dataclass(eq=False)
+class NoOp(Opaque):
+    """A method that changes no weight (``model.compile`` of a subclassed model)."""
+
+    def call(self, ev: "Core", args: Args, site: Site) -> Optional[Value]:
         return Const(None)
 
 
