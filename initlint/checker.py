@@ -24,17 +24,24 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+import numpy.typing as npt
 
 from . import variance
 from .catalog.activations import ACTIVATIONS, second_moments
+from .catalog.keras import TRUNC_VAR_FACTOR
 from .model import InitSpec, Layer, Stack
 
 # --- activations as NumPy functions (value and derivative) ---------------------------------
 
 _SELU_L, _SELU_A = 1.0507009873554805, 1.6732632423543772
 
+#: Pre-activations, activations, gradients.
+Floats = npt.NDArray[np.float64]
+#: An activation, or its derivative, applied elementwise.
+ArrayFn = Callable[[Floats], Floats]
 
-def _erf(z: np.ndarray) -> np.ndarray:
+
+def _erf(z: Floats) -> Floats:
     """erf to 1.5e-7 (Abramowitz and Stegun 7.1.26), vectorized."""
     t = 1.0 / (1.0 + 0.3275911 * np.abs(z))
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (
@@ -42,29 +49,29 @@ def _erf(z: np.ndarray) -> np.ndarray:
     return np.sign(z) * (1.0 - poly * np.exp(-z * z))
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def _sigmoid(z: Floats) -> Floats:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
 
 
-def _leaky(slope: float) -> Tuple[Callable, Callable]:
+def _leaky(slope: float) -> Tuple[ArrayFn, ArrayFn]:
     return (lambda z: np.where(z > 0, z, slope * z),
             lambda z: np.where(z > 0, 1.0, slope))
 
 
-def _gelu(z):
+def _gelu(z: Floats) -> Floats:
     return 0.5 * z * (1 + _erf(z / math.sqrt(2)))
 
 
-def _gelu_d(z):
+def _gelu_d(z: Floats) -> Floats:
     return 0.5 * (1 + _erf(z / math.sqrt(2))) + z * np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
 
 
-def _silu_d(z):
+def _silu_d(z: Floats) -> Floats:
     s = _sigmoid(z)
     return s * (1 + z * (1 - s))
 
 
-FUNCTIONS: Dict[str, Tuple[Callable, Callable]] = {
+FUNCTIONS: Dict[str, Tuple[ArrayFn, ArrayFn]] = {
     "linear": (lambda z: z, lambda z: np.ones_like(z)),
     "relu": (lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(float)),
     "relu6": (lambda z: np.clip(z, 0, 6), lambda z: ((z > 0) & (z < 6)).astype(float)),
@@ -92,7 +99,7 @@ FUNCTIONS: Dict[str, Tuple[Callable, Callable]] = {
 
 
 def activation_functions(name: str, params: Optional[Dict[str, float]] = None
-                         ) -> Optional[Tuple[Callable, Callable]]:
+                         ) -> Optional[Tuple[ArrayFn, ArrayFn]]:
     f = ACTIVATIONS.get(name)
     if f is not None and f.slope is not None:
         return _leaky((params or {}).get("slope", f.slope))
@@ -115,7 +122,9 @@ def moments(name: str, s: float, params: Optional[Dict[str, float]] = None
             ) -> Optional[Tuple[float, float, float]]:
     """(E[f(sz)^2], E[f'(sz)^2], P(|f'(sz)| < 0.01)) for z ~ N(0, 1)."""
     if name in _SCALE_FREE:
-        m2, dm2 = second_moments(name, params)  # type: ignore[misc]
+        m = second_moments(name, params)
+        assert m is not None  # the catalog has the moments of every scale-free activation
+        m2, dm2 = m
         return m2 * s * s, dm2, 0.0
     fns = activation_functions(name, params)
     if fns is None:
@@ -159,13 +168,16 @@ class Result:
 
     @property
     def forward_drift(self) -> float:
-        a, b = self.steps[0].forward_std, self.steps[-1].forward_std
-        return b / a if a > 0 else math.inf
+        return ratio(self.steps[-1].forward_std, self.steps[0].forward_std)
 
     @property
     def backward_drift(self) -> float:
-        a, b = self.steps[-1].backward_std, self.steps[0].backward_std
-        return b / a if a > 0 else math.inf
+        return ratio(self.steps[0].backward_std, self.steps[-1].backward_std)
+
+
+def ratio(b: float, a: float) -> float:
+    """A drift, b over a; infinite when a is 0."""
+    return b / a if a > 0 else math.inf
 
 
 class Unsupported(ValueError):
@@ -239,7 +251,7 @@ def sample_weights(spec: InitSpec, fan_in: int, fan_out: int, rng: np.random.Gen
     if dist in ("truncated_normal", "truncated_normal_raw"):
         # Keras corrects the std so the truncated draw has the target variance; a raw draw
         # (tf.random.truncated_normal, torch's trunc_normal_ at +-2 std) does not.
-        sd = math.sqrt(var) / math.sqrt(variance.TRUNC_VAR_FACTOR)
+        sd = math.sqrt(var) / math.sqrt(TRUNC_VAR_FACTOR)
         z = rng.standard_normal(shape)
         bad = np.abs(z) > 2
         while bad.any():
@@ -259,7 +271,9 @@ def monte_carlo(steps: Sequence[Step], batch: int = 1024, seed: int = 0) -> Resu
     widths = [steps[i + 1].fan_in for i in range(len(steps) - 1)]
     widths.append(max(1, steps[-1].fan_out // max(steps[-1].receptive, 1)))
     x = rng.standard_normal((batch, steps[0].fan_in))
-    hs, ws = [], []
+    hs: List[np.ndarray] = []
+    ws: List[np.ndarray] = []
+    dfs: List[ArrayFn] = []  # each layer's activation derivative, for the backward pass
     for st, width in zip(steps, widths):
         fns = activation_functions(st.activation, st.params)
         if fns is None:
@@ -270,21 +284,21 @@ def monte_carlo(steps: Sequence[Step], batch: int = 1024, seed: int = 0) -> Resu
         h = x @ w
         hs.append(h)
         ws.append(w)
+        dfs.append(fns[1])
         x = fns[0](h)
     g = rng.standard_normal(x.shape)
-    out: List[StepResult] = [None] * len(steps)  # type: ignore[list-item]
+    out: List[StepResult] = []  # from the last layer back
     for i in range(len(steps) - 1, -1, -1):
-        _, df = activation_functions(steps[i].activation, steps[i].params)  # type: ignore[misc]
-        d = df(hs[i])
+        d = dfs[i](hs[i])
         delta = g * d
         sat = float(np.mean(np.abs(d) < SATURATION)) if steps[i].activation in (
             "tanh", "sigmoid") else 0.0
         dead = None
         if steps[i].activation in ("relu", "relu6"):
             dead = float(np.mean(np.all(hs[i] <= 0, axis=0)))
-        out[i] = StepResult(float(hs[i].std()), float(delta.std()), sat, dead)
+        out.append(StepResult(float(hs[i].std()), float(delta.std()), sat, dead))
         g = delta @ ws[i].T
-    return Result(out)
+    return Result(out[::-1])
 
 
 def monte_carlo_mean(steps: Sequence[Step], seeds: Sequence[int] = (0, 1, 2, 3, 4),

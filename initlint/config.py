@@ -27,7 +27,8 @@ except ImportError:  # pragma: no cover - pathspec 0.12
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.9/3.10
-    import tomli as tomllib
+    # tomli (the backport) is installed only where Python has no tomllib: mypy may not find it.
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 #: Directories never descended into (ruff's defaults, plus the usual caches).
 DEFAULT_EXCLUDE = (
@@ -176,7 +177,8 @@ class Glob:
             body = "\\" + body
         compiled = _GitPattern(body)  # raises ValueError for an invalid pattern
         self.negated = negated
-        self.regex = compiled.regex if compiled.include is not None else None
+        self.regex: Optional[re.Pattern[str]] = (compiled.regex if compiled.include is not None
+                                                 else None)
         floating = body.rstrip("/")
         while floating.startswith("**/"):
             floating = floating[3:]
@@ -192,7 +194,7 @@ class Glob:
             return None
         return rel + "/" if is_dir else rel
 
-    def match(self, rel: str):
+    def match(self, rel: str) -> Optional[re.Match[str]]:
         return self.regex.match(rel) if self.regex is not None and rel else None
 
     def covers(self, path: str) -> bool:
@@ -202,7 +204,7 @@ class Glob:
         return rel is not None and self.match(rel) is not None
 
 
-def _any_of(regexes: Sequence[Any]) -> Any:
+def _any_of(regexes: Sequence[re.Pattern[str]]) -> Optional[re.Pattern[str]]:
     """One regex that matches where any of ``regexes`` (pathspec's, flags alike) does, or
     None."""
     if not regexes or len({r.flags for r in regexes}) != 1:
@@ -214,7 +216,7 @@ def _any_of(regexes: Sequence[Any]) -> Any:
         return None
 
 
-def _itself(m, rel: str) -> bool:
+def _itself(m: re.Match[str], rel: str) -> bool:
     """Did the match ``m`` of ``rel`` match the path itself (not a directory above it)?"""
     d = m.groupdict().get(_DIR_MARK)
     return d is None or m.end(_DIR_MARK) == len(rel)
@@ -234,8 +236,9 @@ class Globs:
         self._dirs: Dict[str, bool] = {}  # directory -> excluded, itself or by a parent
         # One regex for each group of patterns that see a path alike (same base, and matching
         # names anywhere or not): most paths match none, and are ruled out at once.
-        groups: Dict[Tuple[str, bool], List[Any]] = {}
+        groups: Dict[Tuple[str, bool], List[re.Pattern[str]]] = {}
         for g in self.globs:
+            assert g.regex is not None  # globs without a regex are left out above
             groups.setdefault((g.base, g.floating), []).append(g.regex)
         self._any = {key: _any_of(regexes) for key, regexes in groups.items()}
 
@@ -321,7 +324,7 @@ def _check_globs(patterns: List[str], root: str, where: str) -> List[str]:
 
 
 def _fail_on(value: Any, where: str) -> str:
-    if value not in SEVERITIES:
+    if not isinstance(value, str) or value not in SEVERITIES:
         got = f'"{value}"' if isinstance(value, str) else _describe(value)
         raise ConfigError(f"{where}: expected {KEYS['fail-on']}, got {got}")
     return value

@@ -9,14 +9,15 @@ so nothing else in the call is rewritten.
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Tuple
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from .model import Edit
 
-_Whitespace = Union[cst.SimpleWhitespace, cst.ParenthesizedWhitespace]
+#: Whitespace around a comma or an argument: a SimpleWhitespace or a ParenthesizedWhitespace.
+_Whitespace = cst.BaseParenthesizableWhitespace
 
 
 def add_keyword(module: cst.Module, call: cst.Call, keyword: str, value: str

@@ -8,14 +8,14 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from . import noqa
 from . import rules as rules_mod
-from .model import Diagnostic
+from .model import Diagnostic, Edit
 from .readers import READERS
 from .source import LineIndex
 
@@ -228,7 +228,12 @@ def _dedupe(findings: List[Finding]) -> List[Finding]:
     return out
 
 
-def _resolve(d: Diagnostic, positions, index: LineIndex, problems: List[str]) -> Finding:
+#: Where each node of a module is (libcst's PositionProvider).
+_Positions = Mapping[cst.CSTNode, CodeRange]
+
+
+def _resolve(d: Diagnostic, positions: _Positions, index: LineIndex, problems: List[str]
+             ) -> Finding:
     r = positions[d.node]
     rule = rules_mod.get(d.code)
     finding = Finding(
@@ -243,15 +248,15 @@ def _resolve(d: Diagnostic, positions, index: LineIndex, problems: List[str]) ->
     )
     if d.fix is not None:
         edits = [_edit_out(e, positions, index) for e in d.fix.edits]
-        if all(e is not None for e in edits):
-            finding.fix = FixOut(d.fix.applicability, d.fix.message,
-                                 edits)  # type: ignore[arg-type]
+        resolved = [e for e in edits if e is not None]
+        if len(resolved) == len(edits):
+            finding.fix = FixOut(d.fix.applicability, d.fix.message, resolved)
         else:
             problems.append(_fix_problem(finding, "would not parse, so it was not offered"))
     return finding
 
 
-def _edit_out(e, positions, index: LineIndex) -> Optional[EditOut]:
+def _edit_out(e: Edit, positions: _Positions, index: LineIndex) -> Optional[EditOut]:
     er = positions[e.node]
     start = index.offset(er.start.line, er.start.column)
     end = index.offset(er.end.line, er.end.column)
@@ -351,7 +356,7 @@ def lint_source(text: str, enabled: Sequence[str], settings: Optional[Dict[str, 
 
 
 def _unused_noqa(text: str, directives: noqa.Directives, enabled: Sequence[str],
-                 known: set) -> List[Finding]:
+                 known: Set[str]) -> List[Finding]:
     rule = rules_mod.get(UNUSED_NOQA)
     assert rule is not None
     index = LineIndex(text)
@@ -410,7 +415,7 @@ def lint_and_fix(text: str, options: Options) -> TextResult:
     fixed_total = 0
     current = text
     dropped: List[str] = []
-    previous: set = set()
+    previous: Set[Tuple[str, int, int, str]] = set()
     for _ in range(MAX_FIX_PASSES):
         for f in findings:
             if f.fix is not None and _key(f) in previous:

@@ -8,7 +8,7 @@ import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import pathspec
 
@@ -94,7 +94,7 @@ def collect(paths: Sequence[str], resolver: Resolver, force_exclude: bool = Fals
         return res.excluded(path) or (res.respect_gitignore and gitignore.ignored(path, is_dir))
 
     out: List[Target] = []
-    seen = set()
+    seen: Set[str] = set()
 
     def add(path: str, res: Resolved) -> None:
         key = os.path.normpath(os.path.abspath(path))
@@ -233,7 +233,7 @@ def lint_bytes(path: str, data: bytes, options: engine.Options, want_diff: bool 
 
 
 def _touched(findings: Sequence[engine.Finding]) -> List[int]:
-    lines = set()
+    lines: Set[int] = set()
     for f in findings:
         lines.update(range(f.line, min(f.end_line, f.line + 8) + 1))
         if f.fix is not None:
@@ -373,8 +373,8 @@ def _too_deep(e: BaseException) -> str:
 POOL_THRESHOLD = 24
 
 
-def lint_paths(files: Sequence, options: engine.Options, write: bool, want_diff: bool,
-               jobs: int) -> Iterator[FileResult]:
+def lint_paths(files: Sequence[Union[str, Target]], options: engine.Options, write: bool,
+               want_diff: bool, jobs: int) -> Iterator[FileResult]:
     """Lint ``files`` (paths, or :class:`Target` s that carry their own config) in order."""
     work = [(f.path, options_for(f, options), write, want_diff) if isinstance(f, Target)
             else (f, options, write, want_diff) for f in files]

@@ -11,9 +11,12 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
 from .source import LineIndex
+
+if TYPE_CHECKING:
+    from .engine import Finding
 
 _CODES = r"[A-Za-z]+[0-9]+(?:\s*,\s*[A-Za-z]+[0-9]+|\s+[A-Za-z]+[0-9]+)*"
 _LINE = re.compile(r"#\s*noqa(?:[ \t]*:[ \t]*(?P<codes>" + _CODES + r"))?", re.IGNORECASE)
@@ -55,6 +58,13 @@ def might_have(text: str) -> bool:
     return _ANY.search(text) is not None
 
 
+#: Tokens whose lines (all but the last) are inside a string.
+_STRING_TOKENS = (tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", -1))
+#: Tokens that are not code (a comment after them is not on a line of code).
+_NOT_CODE = (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT,
+             tokenize.ENDMARKER)
+
+
 def scan(text: str) -> Directives:
     out = Directives()
     index = LineIndex(text)
@@ -64,33 +74,11 @@ def scan(text: str) -> Directives:
         return out
     last_code_line = 0
     for tok in tokens:
-        if tok.type == tokenize.STRING or tok.type == getattr(tokenize, "FSTRING_MIDDLE", -1):
-            for ln in range(tok.start[0], tok.end[0]):
-                out.closed_lines.add(ln)
+        if tok.type in _STRING_TOKENS:
+            out.closed_lines.update(range(tok.start[0], tok.end[0]))
         if tok.type == tokenize.COMMENT:
-            start = index.offset(tok.start[0], tok.start[1])
-            alone = tok.line[: tok.start[1]].strip() == ""
-            fm = _FILE.match(tok.string)
-            if fm and alone and tok.start[0] != last_code_line:
-                codes = {c.upper() for c in _CODE.findall(fm.group("codes") or "")}
-                if out.file_codes is None or not codes or not out.file_codes:
-                    out.file_codes = set() if (not codes or out.file_codes == set()) else codes
-                else:
-                    out.file_codes |= codes
-                continue
-            m = _LINE.search(tok.string)
-            if not m:
-                continue
-            d = Directive(tok.start[0], start + m.start(), start + m.end(), start,
-                          start + len(tok.string))
-            if m.group("codes"):
-                d.codes = []
-                base = start + m.start("codes")
-                for cm in _CODE.finditer(m.group("codes")):
-                    d.codes.append((cm.group(0).upper(), base + cm.start(), base + cm.end()))
-            out.lines.setdefault(tok.start[0], []).append(d)
-        elif tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT,
-                              tokenize.DEDENT, tokenize.ENDMARKER):
+            _read_comment(out, tok, index.offset(tok.start[0], tok.start[1]), last_code_line)
+        elif tok.type not in _NOT_CODE:
             last_code_line = tok.end[0]
     for i, line in enumerate(text.splitlines(), start=1):
         if line.rstrip().endswith("\\"):
@@ -98,7 +86,38 @@ def scan(text: str) -> Directives:
     return out
 
 
-def suppress(findings: Sequence, directives: Directives) -> List:
+def _read_comment(out: Directives, tok: tokenize.TokenInfo, start: int,
+                  last_code_line: int) -> None:
+    """Record the directive a comment token (at text offset ``start``) is, if any: a file
+    directive when the comment is alone on its line (and no code ends there), else a line
+    directive."""
+    alone = tok.line[: tok.start[1]].strip() == ""
+    fm = _FILE.match(tok.string)
+    if fm and alone and tok.start[0] != last_code_line:
+        _add_file_codes(out, {c.upper() for c in _CODE.findall(fm.group("codes") or "")})
+        return
+    m = _LINE.search(tok.string)
+    if not m:
+        return
+    d = Directive(tok.start[0], start + m.start(), start + m.end(), start,
+                  start + len(tok.string))
+    if m.group("codes"):
+        base = start + m.start("codes")
+        d.codes = [(cm.group(0).upper(), base + cm.start(), base + cm.end())
+                   for cm in _CODE.finditer(m.group("codes"))]
+    out.lines.setdefault(tok.start[0], []).append(d)
+
+
+def _add_file_codes(out: Directives, codes: Set[str]) -> None:
+    """A file directive naming ``codes`` (none: every code). One without codes, earlier or
+    now, suppresses the whole file; else the codes named add up."""
+    if out.file_codes is None or not codes or not out.file_codes:
+        out.file_codes = set() if (not codes or out.file_codes == set()) else codes
+    else:
+        out.file_codes |= codes
+
+
+def suppress(findings: Sequence[Finding], directives: Directives) -> List[Finding]:
     """The findings no directive covers; marks the directives that were used."""
     kept = []
     for f in findings:
@@ -174,7 +193,7 @@ def removal(text: str, d: Directive, bad: Sequence[Tuple[str, int, int]]) -> Tup
     return start, d.end, ""
 
 
-def add_edits(text: str, findings: Sequence, directives: Directives
+def add_edits(text: str, findings: Sequence[Finding], directives: Directives
               ) -> List[Tuple[int, int, str]]:
     """Edits that add a ``# noqa: CODE`` for every finding (``--add-noqa``): on the finding's
     first line, or its last when the first cannot take a comment."""

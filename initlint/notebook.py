@@ -15,8 +15,9 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+# typeshed's json.decoder does not declare scanstring (C-accelerated, undocumented)
 from json.decoder import scanstring  # type: ignore[attr-defined]
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .source import SourceError
 
@@ -122,8 +123,9 @@ def language(nb: Notebook) -> Optional[str]:
         return None
     for key, sub in (("kernelspec", "language"), ("language_info", "name")):
         part = meta.get(key)
-        if isinstance(part, dict) and isinstance(part.get(sub), str):
-            return part[sub].lower()
+        name = part.get(sub) if isinstance(part, dict) else None
+        if isinstance(name, str):
+            return name.lower()
     return None
 
 
@@ -327,51 +329,77 @@ class _Scanner:
         assigned: Optional[int] = None
         question: Optional[int] = None
         while p < n:
-            c = s[p]
-            if c in _BLANKS:
-                p += 1
+            after = self.gap_end(p)
+            if after is not None:
+                p = after
                 continue
-            if c == "\\" and p + 1 < n and s[p + 1] in "\r\n":
-                p = self.after_break(p + 1)
-                continue
-            if c in "\r\n":
+            if s[p] in "\r\n":
                 p = self.after_break(p)
                 if depth == 0:
                     return p, assigned, question
                 continue
             question = None
-            if c == "#":
-                p = self.line_end(p)
-                continue
-            after = self.word_or_string(p)
+            after = self.opaque_end(p)
             if after is not None:
                 p = after
                 continue
-            op = next((o for o in _OPERATORS if s.startswith(o, p)), c)
+            op = next((o for o in _OPERATORS if s.startswith(o, p)), s[p])
             if op in ("(", "[", "{"):
                 depth += 1
             elif op in (")", "]", "}"):
                 depth = max(depth - 1, 0)
             elif op == "=" and depth == 0 and not seen_assign:
                 seen_assign = True
-                q = self.blanks(p + 1, joins=True)
-                if q < n and s[q] == "%" and not s.startswith("%=", q):
-                    r = self.blanks(q + 1, joins=True)
-                    if r < n and _NAME_START.match(s, r):
-                        assigned = q
-                        if not asks:
-                            return n, assigned, None
-                elif q < n and s[q] == "!" and not s.startswith("!=", q):
-                    # IPython skips x = !cmd when the physical line starts with the =
-                    line_start = max(s.rfind("\n", 0, p), s.rfind("\r", 0, p)) + 1
-                    if s[line_start:p].strip():
-                        assigned = q
-                        if not asks:
-                            return n, assigned, None
+                assigned = self.assigned_magic(p)
+                if assigned is not None and not asks:
+                    return n, assigned, None
             elif op == "?":
                 question = p
             p += len(op)
         return n, assigned, question
+
+    def gap_end(self, p: int) -> Optional[int]:
+        """p at a blank or a backslash continuation inside a logical line: the index after it;
+        else None."""
+        s = self.s
+        if s[p] in _BLANKS:
+            return p + 1
+        if s[p] == "\\" and p + 1 < self.n and s[p + 1] in "\r\n":
+            return self.after_break(p + 1)
+        return None
+
+    def opaque_end(self, p: int) -> Optional[int]:
+        """p at a comment, a word or a string (tokens whose inside masking never looks at): the
+        index after it; else None."""
+        if self.s[p] == "#":
+            return self.line_end(p)
+        return self.word_or_string(p)
+
+    def assigned_magic(self, p: int) -> Optional[int]:
+        """p at the first ``=`` of a logical line outside brackets: the index of the ``%`` in
+        ``x = %magic`` or of the ``!`` in ``x = !cmd``; None when no magic follows."""
+        s, n = self.s, self.n
+        q = self.blanks(p + 1, joins=True)
+        if q < n and s[q] == "%" and not s.startswith("%=", q):
+            r = self.blanks(q + 1, joins=True)
+            if r < n and _NAME_START.match(s, r):
+                return q
+        elif q < n and s[q] == "!" and not s.startswith("!=", q):
+            # IPython skips x = !cmd when the physical line starts with the =
+            line_start = max(s.rfind("\n", 0, p), s.rfind("\r", 0, p)) + 1
+            if s[line_start:p].strip():
+                return q
+        return None
+
+    def empty_line_end(self, t: int) -> Optional[int]:
+        """t at the first non-blank character of a line: the index after the line when it is
+        empty or only a comment; else None."""
+        if self.s[t] in "\r\n":
+            return self.after_break(t)
+        if self.s[t] == "#":
+            t = self.line_end(t)
+            return self.after_break(t) if t < self.n else self.n
+        return None
 
 
 def _automagic(line: str) -> bool:
@@ -403,66 +431,87 @@ def _mark(lines: List[str], start: int, marks: List[Optional[str]]) -> None:
         first += 1  # IPython drops leading blank lines
     if first == len(lines):
         return
+    if not _mark_cell_magic(lines, first, marks):
+        _Marker(lines, marks).run(first)
+
+
+def _mark_cell_magic(lines: List[str], first: int, marks: List[Optional[str]]) -> bool:
+    """When the cell starts with a cell magic ``%%name`` on line ``first``, mark the whole
+    cell, or only that line when the body is Python (the body is then read as a cell of its
+    own), and return True; else False."""
     # IPython first removes the indentation common to all lines of the cell
     margin = os.path.commonprefix([line[: len(line) - len(line.lstrip(" \t"))]
                                    for line in lines[first:] if line.strip()])
     head = lines[first][len(margin):]
-    if head.startswith("%%") and not re.match(r"%%\w+\?", head):  # %%name? asks for help
-        if head[2:].rstrip().partition(" ")[0] in PYTHON_CELL_MAGICS:
-            marks[first] = ""
-            _mark(lines, first + 1, marks)
-        else:
-            marks[first:] = [""] * (len(lines) - first)
-        return
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
-    scan = _Scanner("".join(lines))
+    if not head.startswith("%%") or re.match(r"%%\w+\?", head):  # %%name? asks for help
+        return False
+    if head[2:].rstrip().partition(" ")[0] in PYTHON_CELL_MAGICS:
+        marks[first] = ""
+        _mark(lines, first + 1, marks)
+    else:
+        marks[first:] = [""] * (len(lines) - first)
+    return True
 
-    def line_of(offset: int) -> int:
-        return bisect.bisect_right(offsets, offset) - 1
 
-    def mark(a: int, b: int) -> int:
-        indent = _indent(lines[a])
+class _Marker:
+    """Marks the IPython syntax of a cell without a cell magic, one logical line at a time."""
+
+    def __init__(self, lines: List[str], marks: List[Optional[str]]) -> None:
+        self.lines = lines
+        self.marks = marks
+        self.offsets = [0]
+        for line in lines:
+            self.offsets.append(self.offsets[-1] + len(line))
+        self.scan = _Scanner("".join(lines))
+        # asks[k]: a line from k on ends with "?", so a logical line starting on line k may be
+        # a help query (without one, an escaped command needs no scan: the scan is for that "?")
+        self.asks = [False] * (len(lines) + 1)
+        for k in range(len(lines) - 1, -1, -1):
+            self.asks[k] = self.asks[k + 1] or lines[k].rstrip().endswith("?")
+        self.automagic = False
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.offsets, offset) - 1
+
+    def mark(self, a: int, b: int) -> int:
+        """Mark lines a to b (with the indentation of line a); the offset after line b."""
+        indent = _indent(self.lines[a])
         for k in range(a, b + 1):
-            marks[k] = indent
-        return offsets[b + 1]
+            self.marks[k] = indent
+        return self.offsets[b + 1]
 
-    # asks[k]: a line from k on ends with "?", so a logical line starting on line k may be a
-    # help query (without one, an escaped command needs no scan: the scan is for that "?")
-    asks = [False] * (len(lines) + 1)
-    for k in range(len(lines) - 1, -1, -1):
-        asks[k] = asks[k + 1] or lines[k].rstrip().endswith("?")
-    p = offsets[first]
-    while p < scan.n:
-        i = line_of(p)  # the logical line starts on line i, at p
-        t = scan.blanks(p)
-        if t == scan.n:
-            break
-        if scan.s[t] in "\r\n":
-            p = scan.after_break(t)
-            continue
-        if scan.s[t] == "#":
-            t = scan.line_end(t)
-            p = scan.after_break(t) if t < scan.n else scan.n
-            continue
+    def run(self, first: int) -> None:
+        """Mark the logical lines from line ``first`` (the cell's first non-blank line) on."""
+        scan = self.scan
+        # Automagics run only in a cell of one line.
+        self.automagic = first == len(self.lines) - 1 and _automagic(self.lines[first])
+        p = self.offsets[first]
+        while p < scan.n:
+            t = scan.blanks(p)
+            if t == scan.n:
+                break
+            empty_end = scan.empty_line_end(t)
+            p = empty_end if empty_end is not None else self.logical_line(self.line_of(p), t)
+
+    def logical_line(self, i: int, t: int) -> int:
+        """The logical line starting on line i, whose first token is at t: mark it when it is
+        IPython syntax; the offset after it."""
+        scan, lines = self.scan, self.lines
         escaped = _magic_line(scan.s[t:scan.line_end(t)])
-        if escaped and not asks[i]:
-            p = mark(i, _continued(lines, line_of(t)))
-            continue
-        end, assigned, question = scan.logical(t, asks[i])
+        if escaped and not self.asks[i]:
+            return self.mark(i, _continued(lines, self.line_of(t)))
+        end, assigned, question = scan.logical(t, self.asks[i])
         # IPython tries the help query first: it starts the logical line
         if question is not None and _HELP_TARGET.search(
-                scan.s[t:offsets[line_of(question) + 1]]):
-            p = mark(i, line_of(question))
-        elif escaped:
-            p = mark(i, _continued(lines, line_of(t)))
-        elif assigned is not None:
-            p = mark(i, _continued(lines, line_of(assigned)))
-        elif first == len(lines) - 1 and _automagic(lines[first]):
-            p = mark(i, i)
-        else:
-            p = end
+                scan.s[t:self.offsets[self.line_of(question) + 1]]):
+            return self.mark(i, self.line_of(question))
+        if escaped:
+            return self.mark(i, _continued(lines, self.line_of(t)))
+        if assigned is not None:
+            return self.mark(i, _continued(lines, self.line_of(assigned)))
+        if self.automagic:
+            return self.mark(i, i)
+        return end
 
 
 def mask(text: str) -> Tuple[str, List[str]]:
@@ -500,6 +549,17 @@ def _join(nb: Notebook) -> None:
     nb.joined = "".join(parts)
 
 
+#: Where a value is in a JSON document: the keys and list indices that lead to it.
+_JsonPath = Tuple[Union[str, int], ...]
+
+
+def _scan_string(s: str, end: int) -> Tuple[str, int]:
+    """:func:`json.decoder.scanstring` (untyped): end after the opening quote; the decoded
+    string and the index after the closing quote."""
+    result: Tuple[str, int] = scanstring(s, end)
+    return result
+
+
 class _Spans:
     """A small JSON scanner that records where each ``cells[i].source`` value lies."""
 
@@ -511,19 +571,21 @@ class _Spans:
         self.spans = spans
 
     def ws(self, i: int) -> int:
-        return self._WS.match(self.s, i).end()  # type: ignore[union-attr]
+        m = self._WS.match(self.s, i)
+        assert m is not None  # [ \t\n\r]* matches anywhere
+        return m.end()
 
     def run(self) -> None:
         self.value(self.ws(0), ())
 
-    def value(self, i: int, path: Tuple) -> int:
+    def value(self, i: int, path: _JsonPath) -> int:
         c = self.s[i]
         if c == "{":
             i = self.ws(i + 1)
             if self.s[i] == "}":
                 return i + 1
             while True:
-                key, i = scanstring(self.s, i + 1)
+                key, i = _scan_string(self.s, i + 1)
                 i = self.ws(i)
                 i = self.ws(i + 1)  # the ':'
                 i = self.value(i, path + (key,))
@@ -549,7 +611,7 @@ class _Spans:
             self._record(path, start, end, elements)
             return end
         if c == '"':
-            _, end = scanstring(self.s, i + 1)
+            _, end = _scan_string(self.s, i + 1)
             self._record(path, i, end, None)
             return end
         for lit in ("true", "false", "null"):
@@ -563,7 +625,7 @@ class _Spans:
                 return i + len(lit)
         raise NotebookError(f"notebook is not valid JSON at offset {i}")
 
-    def _record(self, path: Tuple, start: int, end: int,
+    def _record(self, path: _JsonPath, start: int, end: int,
                 elements: Optional[List[Tuple[int, int]]]) -> None:
         if len(path) == 3 and path[0] == "cells" and isinstance(path[1], int) \
                 and path[2] == "source":

@@ -10,11 +10,16 @@ import hashlib
 import json
 import os
 import re
-from typing import IO, Any, Dict, List, Optional, Sequence, Tuple
+from typing import IO, TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple, TypedDict
 
 from . import __version__
-from .engine import Finding, fixable
+from .engine import EditOut, Finding, fixable
 from .files import FileResult
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .rules import Rule
 
 FORMATS = ("text", "concise", "json", "github", "sarif", "gitlab")
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -40,7 +45,7 @@ def _pairs(results: Sequence[FileResult]) -> List[Tuple[FileResult, Finding]]:
 # --- json ----------------------------------------------------------------------------------
 
 
-def finding_to_json(path: str, f: Finding) -> Dict:
+def finding_to_json(path: str, f: Finding) -> Dict[str, Any]:
     first, details = split_message(f.message)
     fix = None
     if f.fix is not None:
@@ -53,7 +58,7 @@ def finding_to_json(path: str, f: Finding) -> Dict:
                 for e in f.fix.edits
             ],
         }
-    out = {
+    out: Dict[str, Any] = {
         "path": path,
         "line": f.line,
         "column": f.column,
@@ -80,7 +85,7 @@ def write_json(results: Sequence[FileResult], out: IO[str]) -> None:
 # --- text and concise ----------------------------------------------------------------------
 
 
-def console(out: IO[str], color: Optional[bool], **kwargs: Any):
+def console(out: IO[str], color: Optional[bool], **kwargs: Any) -> Console:
     """A rich console on ``out``. ``color=False`` (``NO_COLOR``, a report file) means no styling
     at all, bold included; ``None`` leaves it to the terminal. Emoji codes are never expanded."""
     from rich.console import Console
@@ -163,7 +168,7 @@ def split_message(message: str) -> Tuple[str, List[str]]:
     return lines[0], lines[1:]
 
 
-def _excerpt(con, r: FileResult, f: Finding, style: str) -> None:
+def _excerpt(con: Console, r: FileResult, f: Finding, style: str) -> None:
     from rich.markup import escape
 
     last = min(f.end_line, f.line + 4)
@@ -186,14 +191,15 @@ def _excerpt(con, r: FileResult, f: Finding, style: str) -> None:
     con.print(f"{pad} [blue]|[/blue]")
 
 
-def apply_to_lines(lines: Dict[int, str], edits: Sequence[Any]) -> Tuple[List[int], List[str]]:
+def apply_to_lines(lines: Dict[int, str], edits: Sequence[EditOut]
+                   ) -> Tuple[List[int], List[str]]:
     """Apply fix edits (1-based line/column, end exclusive) to the lines they touch; returns
     the old line numbers and the new lines."""
     lo = min(e.line for e in edits)
     hi = max(e.end_line for e in edits)
     numbers = list(range(lo, hi + 1))
     text = "\n".join(lines[n] for n in numbers)
-    starts = {}
+    starts: Dict[int, int] = {}
     off = 0
     for n in numbers:
         starts[n] = off
@@ -205,7 +211,7 @@ def apply_to_lines(lines: Dict[int, str], edits: Sequence[Any]) -> Tuple[List[in
     return numbers, text.split("\n")
 
 
-def _fix_diff(con, r: FileResult, f: Finding) -> None:
+def _fix_diff(con: Console, r: FileResult, f: Finding) -> None:
     from rich.markup import escape
 
     assert f.fix is not None
@@ -223,21 +229,33 @@ def _fix_diff(con, r: FileResult, f: Finding) -> None:
         con.print(f"  [green]{numbers[0] + i:>{width}} + {escape(text)}[/green]")
 
 
-def _summary(con, results: Sequence[FileResult], fix_level: Optional[str], fixing: bool,
-             show_fixes: bool, n_failed: int = 0) -> None:
-    offer = fix_level or "safe"
+def _summary(con: Console, results: Sequence[FileResult], fix_level: Optional[str],
+             fixing: bool, show_fixes: bool, n_failed: int = 0) -> None:
+    """The lines after the findings: what was fixed, what was found, what could be fixed."""
     found = [f for _, f in _pairs(results)]
+    n_fixed = sum(r.fixed for r in results) if fixing else 0
+    if show_fixes and n_fixed:
+        _fixed_per_file(con, results, n_fixed)
+    _outcome(con, found, n_fixed, n_failed)
+    if not fixing:
+        _fix_hint(con, found, fix_level)
+    _unsafe_hint(con, found, fix_level)
+
+
+def _fixed_per_file(con: Console, results: Sequence[FileResult], n_fixed: int) -> None:
+    """``--show-fixes`` while fixing: how many findings were fixed in each file."""
+    con.print(f"Fixed {_plural(n_fixed, 'finding')}:", markup=False)
+    for r in results:
+        if r.fixed:
+            con.print(f"  - {r.path}: {r.fixed} fixed", markup=False)
+
+
+def _outcome(con: Console, found: Sequence[Finding], n_fixed: int, n_failed: int) -> None:
+    """What was fixed and what remains, or what was found, or that all checks passed; then
+    the files that could not be linted."""
     total = len(found)
-    n_fixable = sum(1 for f in found if fixable(f, offer))
-    n_unsafe_hidden = sum(1 for f in found if f.fix is not None and not fixable(f, offer))
-    n_fixed = sum(r.fixed for r in results)
-    if fixing and show_fixes and n_fixed:
-        con.print(f"Fixed {_plural(n_fixed, 'finding')}:", markup=False)
-        for r in results:
-            if r.fixed:
-                con.print(f"  - {r.path}: {r.fixed} fixed", markup=False)
     counts = _severity_counts(found)
-    if fixing and n_fixed:
+    if n_fixed:
         con.print(f"Fixed {_plural(n_fixed, 'finding')}, {total} remaining"
                   f"{' (' + counts + ')' if counts else ''}.")
     elif total:
@@ -246,11 +264,24 @@ def _summary(con, results: Sequence[FileResult], fix_level: Optional[str], fixin
         con.print(_clean_line(n_failed), markup=False)
     if n_failed and total:
         con.print(_failed_line(n_failed), markup=False)
-    if not fixing and n_fixable:
+
+
+def _fix_hint(con: Console, found: Sequence[Finding], fix_level: Optional[str]) -> None:
+    """How many findings ``--fix`` would fix (when not fixing)."""
+    n_fixable = sum(1 for f in found if fixable(f, fix_level or "safe"))
+    if n_fixable:
         con.print(f"[*] {n_fixable} fixable with `initlint --fix"
                   f"{' --unsafe-fixes' if fix_level == 'unsafe' else ''}`.", markup=False)
-    if n_unsafe_hidden and fix_level != "unsafe":
-        con.print(f"({n_unsafe_hidden} more fix{'es' if n_unsafe_hidden != 1 else ''} "
+
+
+def _unsafe_hint(con: Console, found: Sequence[Finding], fix_level: Optional[str]) -> None:
+    """How many more fixes ``--unsafe-fixes`` would offer."""
+    if fix_level == "unsafe":
+        return
+    offer = fix_level or "safe"
+    n_hidden = sum(1 for f in found if f.fix is not None and not fixable(f, offer))
+    if n_hidden:
+        con.print(f"({n_hidden} more fix{'es' if n_hidden != 1 else ''} "
                   f"available with `--unsafe-fixes`.)", markup=False)
 
 
@@ -281,8 +312,18 @@ def _clean_line(n_failed: int) -> str:
     return "All checks passed!"
 
 
-def statistics(results: Sequence[FileResult], fix_level: Optional[str]) -> List[Dict]:
-    rows: Dict[str, Dict] = {}
+class StatisticsRow(TypedDict):
+    """One rule's line in ``--statistics`` (and an item of its JSON)."""
+
+    code: str
+    name: str
+    count: int
+    fixable: bool
+
+
+def statistics(results: Sequence[FileResult], fix_level: Optional[str]
+               ) -> List[StatisticsRow]:
+    rows: Dict[str, StatisticsRow] = {}
     for _, f in _pairs(results):
         row = rows.setdefault(f.code, {"code": f.code, "name": f.name, "count": 0,
                                        "fixable": False})
@@ -397,7 +438,7 @@ def _fingerprints(pairs: List[Tuple[FileResult, Finding]], root: str) -> List[st
     """Stable across runs and line moves: the code, the file and the flagged line's text,
     plus an occurrence count for identical lines."""
     seen: Dict[str, int] = {}
-    out = []
+    out: List[str] = []
     for r, f in pairs:
         key = "\0".join([f.code, relative(r.path, root), str(f.cell or ""), _line_text(r, f)])
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
@@ -416,59 +457,68 @@ def _doc_section(doc: str, heading: str) -> str:
     return " ".join(m.group(1).split()) if m else ""
 
 
-def sarif(results: Sequence[FileResult], rules: Sequence[Any]) -> Dict:
+def sarif(results: Sequence[FileResult], rules: Sequence[Rule]) -> Dict[str, Any]:
     root = project_root("GITHUB_WORKSPACE")
-    index = {r.code: i for i, r in enumerate(rules)}
-    driver_rules = []
-    for r in rules:
-        full = " ".join(x for x in (_doc_section(r.doc, "What it does"),
-                                    _doc_section(r.doc, "Why is this bad?")) if x) or r.summary
-        driver_rules.append({
-            "id": r.code,
-            "name": r.name,
-            "shortDescription": {"text": r.summary},
-            "fullDescription": {"text": full},
-            "help": {"text": r.doc, "markdown": r.doc},
-            "defaultConfiguration": {"level": SARIF_LEVEL.get(r.severity, "warning"),
-                                     "enabled": bool(r.default_enabled)},
-            "properties": {"tags": ["initialization", "neural-networks"],
-                           "fix": r.fix or "none"},
-        })
+    index = {rule.code: i for i, rule in enumerate(rules)}
     pairs = _pairs(results)
-    out_results = []
-    for (r, f), fp in zip(pairs, _fingerprints(pairs, root)):
-        message = f.message
-        region: Dict[str, int]
-        if f.cell is not None:
-            message = f"{cell_location(f.cell, f.line, f.column)}: {message}"
-            region = {"startLine": 1}
-        else:
-            region = {"startLine": f.line, "startColumn": f.column, "endLine": f.end_line,
-                      "endColumn": f.end_column}
-        item: Dict[str, Any] = {
-            "ruleId": f.code,
-            "level": SARIF_LEVEL.get(f.severity, "warning"),
-            "message": {"text": message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": _uri(relative(r.path, root)),
-                                     "uriBaseId": "%SRCROOT%"},
-                "region": region}}],
-            "partialFingerprints": {"primaryLocationLineHash": fp},
-        }
-        if f.code in index:
-            item["ruleIndex"] = index[f.code]
-        out_results.append(item)
+    out_results = [_sarif_result(r, f, fp, root, index)
+                   for (r, f), fp in zip(pairs, _fingerprints(pairs, root))]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "initlint", "version": __version__,
-                                "semanticVersion": __version__, "rules": driver_rules}},
+                                "semanticVersion": __version__,
+                                "rules": [_sarif_rule(rule) for rule in rules]}},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": _root_uri(root)}},
             "columnKind": "unicodeCodePoints",
             "results": out_results,
         }],
     }
+
+
+def _sarif_rule(rule: Rule) -> Dict[str, Any]:
+    """A rule's ``reportingDescriptor``: its summary, documentation and default level."""
+    full = " ".join(x for x in (_doc_section(rule.doc, "What it does"),
+                                _doc_section(rule.doc, "Why is this bad?")) if x) or rule.summary
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": full},
+        "help": {"text": rule.doc, "markdown": rule.doc},
+        "defaultConfiguration": {"level": SARIF_LEVEL.get(rule.severity, "warning"),
+                                 "enabled": bool(rule.default_enabled)},
+        "properties": {"tags": ["initialization", "neural-networks"],
+                       "fix": rule.fix or "none"},
+    }
+
+
+def _sarif_result(r: FileResult, f: Finding, fingerprint: str, root: str,
+                  index: Dict[str, int]) -> Dict[str, Any]:
+    """A finding as a SARIF ``result``; in a notebook the region is the file's first line
+    and the message says where in which cell."""
+    message = f.message
+    region: Dict[str, int]
+    if f.cell is not None:
+        message = f"{cell_location(f.cell, f.line, f.column)}: {message}"
+        region = {"startLine": 1}
+    else:
+        region = {"startLine": f.line, "startColumn": f.column, "endLine": f.end_line,
+                  "endColumn": f.end_column}
+    item: Dict[str, Any] = {
+        "ruleId": f.code,
+        "level": SARIF_LEVEL.get(f.severity, "warning"),
+        "message": {"text": message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": _uri(relative(r.path, root)),
+                                 "uriBaseId": "%SRCROOT%"},
+            "region": region}}],
+        "partialFingerprints": {"primaryLocationLineHash": fingerprint},
+    }
+    if f.code in index:
+        item["ruleIndex"] = index[f.code]
+    return item
 
 
 def _uri(rel: str) -> str:
@@ -484,7 +534,7 @@ def _root_uri(root: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def write_sarif(results: Sequence[FileResult], out: IO[str], rules: Sequence[Any]) -> None:
+def write_sarif(results: Sequence[FileResult], out: IO[str], rules: Sequence[Rule]) -> None:
     json.dump(sarif(results, rules), out, indent=2, ensure_ascii=False)
     out.write("\n")
 
@@ -492,11 +542,11 @@ def write_sarif(results: Sequence[FileResult], out: IO[str], rules: Sequence[Any
 GITLAB_SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
 
 
-def gitlab(results: Sequence[FileResult]) -> List[Dict]:
+def gitlab(results: Sequence[FileResult]) -> List[Dict[str, Any]]:
     root = project_root("CI_PROJECT_DIR")
     pairs = _pairs(results)
-    items = []
-    used = set()
+    items: List[Dict[str, Any]] = []
+    used: Set[str] = set()
     for (r, f), fp in zip(pairs, _fingerprints(pairs, root)):
         digest = hashlib.md5(fp.encode("utf-8")).hexdigest()  # noqa: S324 - an id, not security
         salt = 0
@@ -524,7 +574,7 @@ def write_gitlab(results: Sequence[FileResult], out: IO[str]) -> None:
     out.write("\n")
 
 
-def rules_table(rules: List, out: IO[str], color: Optional[bool]) -> None:
+def rules_table(rules: Sequence[Rule], out: IO[str], color: Optional[bool]) -> None:
     from rich.table import Table
 
     con = console(out, color, width=200 if not out.isatty() else None)

@@ -24,16 +24,20 @@ import json
 import math
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, TextIO, Tuple
+from typing import (TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List, Optional,
+                    Sequence, Set, TextIO, Tuple, Union)
 
 import click
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from . import checker, engine, files, notebook, variance
-from .model import Layer, Network, Stack
+from .model import InitSpec, Layer, Network, Stack
 from .readers import READERS
 from .rules.common import recommended_family, same_distribution
 from .source import SourceError, decode
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_CLEAN, EXIT_ERROR = 0, 2
 
@@ -76,6 +80,17 @@ class Segment:
     def backward_from(self) -> str:
         return FROM_BRANCHES if self.branches else FROM_OUTPUT
 
+    # ``result`` and ``recommended``, which _simulate sets on every segment it keeps.
+    @property
+    def figures(self) -> checker.Result:
+        assert self.result is not None, "the segment has not been simulated"
+        return self.result
+
+    @property
+    def rec_figures(self) -> checker.Result:
+        assert self.recommended is not None, "the segment has not been simulated"
+        return self.recommended
+
     def walk(self) -> Iterator["Segment"]:
         yield self
         for b in self.branches:
@@ -105,18 +120,18 @@ class Simulated:
 
     @property
     def result(self) -> checker.Result:
-        return self.trunk.result  # type: ignore[return-value]
+        return self.trunk.figures
 
     @property
     def recommended(self) -> checker.Result:
-        return self.trunk.recommended  # type: ignore[return-value]
+        return self.trunk.rec_figures
 
     @property
     def n_layers(self) -> int:
         return sum(len(s.layers) for s in self.trunk.walk())
 
 
-def recommended_init(layer: Layer):
+def recommended_init(layer: Layer) -> InitSpec:
     """The initializer initlint recommends for a layer, in the distribution it already uses."""
     w = layer.kernels[-1]
     return variance.family_spec(recommended_family(layer), same_distribution(w.init))
@@ -178,7 +193,7 @@ class Plan:
     node: Any
     note: Optional[str] = None
 
-    def layer_ids(self) -> frozenset:
+    def layer_ids(self) -> FrozenSet[int]:
         return frozenset(id(x) for s in self.root.walk() for x in s.layers)
 
 
@@ -365,9 +380,10 @@ class _Planner:
             return tree, None
         root = self.root_of(first)
         if id(root) not in self.trees:
-            self.trees[id(root)], self.why[id(root)] = self.grown(root)
-            if self.trees[id(root)] is not None:
-                self.own(self.trees[id(root)])  # type: ignore[arg-type]
+            tree, why = self.grown(root)
+            self.trees[id(root)], self.why[id(root)] = tree, why
+            if tree is not None:
+                self.own(tree)
         return self.trees[id(root)], self.why[id(root)]
 
     def functional(self, stack: Stack) -> None:
@@ -423,39 +439,36 @@ def _rss(xs: Sequence[float]) -> float:
     return math.sqrt(sum(x * x for x in xs))
 
 
-def _ratio(b: float, a: float) -> float:
-    return b / a if a > 0 else math.inf
-
-
 def _combine(root: Segment, leaves: List[Tuple[List[Segment], checker.Result, checker.Result]]
              ) -> None:
     """Per segment: forward from the first path through it, backward summed over every path
     through it (independent gradients: the variances add)."""
     for seg in root.walk():
         through = [(segs, res, rec) for segs, res, rec in leaves if any(s is seg for s in segs)]
-        segs0 = through[0][0]
-        offset = 0
-        for s in segs0:
+        offset = 0  # where the segment's layers start on the paths through it
+        for s in through[0][0]:
             if s is seg:
                 break
             offset += len(s.layers)
-        for which in ("result", "recommended"):
-            runs = [res if which == "result" else rec for _, res, rec in through]
-            steps = []
-            for k in range(offset, offset + len(seg.layers)):
-                s0 = runs[0].steps[k]
-                steps.append(checker.StepResult(s0.forward_std,
-                                                _rss([r.steps[k].backward_std for r in runs]),
-                                                s0.saturated, s0.dead))
-            setattr(seg, which, checker.Result(steps))
-            first_fwd = runs[0].steps[0].forward_std
-            drift = (_ratio(steps[-1].forward_std, first_fwd),
-                     _ratio(_rss([r.steps[0].backward_std for r in runs]),
-                            steps[-1].backward_std))
-            if which == "result":
-                seg.drift = drift
-            else:
-                seg.rec_drift = drift
+        layers = range(offset, offset + len(seg.layers))
+        seg.result, seg.drift = _merge([res for _, res, _ in through], layers)
+        seg.recommended, seg.rec_drift = _merge([rec for _, _, rec in through], layers)
+
+
+def _merge(runs: List[checker.Result], layers: range
+           ) -> Tuple[checker.Result, Tuple[float, float]]:
+    """A segment's figures from the runs of the paths through it: forward from the first run,
+    backward summed over all; and its (forward, backward) drift from the stack's first layer."""
+    steps = []
+    for k in layers:
+        s0 = runs[0].steps[k]
+        steps.append(checker.StepResult(s0.forward_std,
+                                        _rss([r.steps[k].backward_std for r in runs]),
+                                        s0.saturated, s0.dead))
+    first_fwd = runs[0].steps[0].forward_std
+    drift = (checker.ratio(steps[-1].forward_std, first_fwd),
+             checker.ratio(_rss([r.steps[0].backward_std for r in runs]), steps[-1].backward_std))
+    return checker.Result(steps), drift
 
 
 def _simulate(plan: Plan, f: _File, mc: bool, seed: int, skipped: List[Dict[str, Any]]
@@ -513,7 +526,7 @@ def simulate_file(path: str, mc: bool, seed: int, skipped: List[Dict[str, Any]]
         return []
     f = _File(path, module, nb)
     out: List[Simulated] = []
-    shown: Dict[frozenset, Plan] = {}
+    shown: Dict[FrozenSet[int], Plan] = {}
     for network in networks:
         for plan in _plans(network, f, skipped):
             key = plan.layer_ids()
@@ -567,7 +580,7 @@ def _flag(s: checker.StepResult, first: float) -> str:
 
 
 def to_json(sims: List[Simulated], skipped: List[Dict[str, Any]], mc: bool) -> Dict[str, Any]:
-    def layers(steps, result):
+    def layers(steps: List[checker.Step], result: checker.Result) -> List[Dict[str, Any]]:
         return [{"name": st.name, "kind": st.kind, "fan_in": st.fan_in, "fan_out": st.fan_out,
                  "activation": st.activation, "initializer": _initializer_name(st),
                  "forward_std": r.forward_std, "backward_std": r.backward_std,
@@ -577,23 +590,21 @@ def to_json(sims: List[Simulated], skipped: List[Dict[str, Any]], mc: bool) -> D
     def segment(seg: Segment) -> Dict[str, Any]:
         return {
             "forward_drift": seg.drift[0], "backward_drift": seg.drift[1],
-            "layers": layers(seg.steps, seg.result),
+            "layers": layers(seg.steps, seg.figures),
             "recommended": {
                 "forward_drift": seg.rec_drift[0],
                 "backward_drift": seg.rec_drift[1],
-                "forward_std": [r.forward_std for r in seg.recommended.steps],  # type: ignore
-                "backward_std": [r.backward_std for r in seg.recommended.steps],  # type: ignore
+                "forward_std": [r.forward_std for r in seg.rec_figures.steps],
+                "backward_std": [r.backward_std for r in seg.rec_figures.steps],
             },
             "backward_from": seg.backward_from,
             "branches": [dict(label=b.label, name=b.name, line=b.line, **segment(b))
                          for b in seg.branches],
         }
 
-    stacks = []
-    for s in sims:
-        stacks.append({"path": s.path, "line": s.line, "kind": s.kind,
-                       "mode": "monte_carlo" if mc else "analytic",
-                       **segment(s.trunk), "note": s.note})
+    stacks = [{"path": s.path, "line": s.line, "kind": s.kind,
+               "mode": "monte_carlo" if mc else "analytic", **segment(s.trunk), "note": s.note}
+              for s in sims]
     return {"stacks": stacks, "skipped": skipped}
 
 
@@ -610,98 +621,103 @@ def _plural(n: int, word: str) -> str:
 def write_text(sims: List[Simulated], skipped: List[Dict[str, Any]], out: TextIO,
                color: Optional[bool], mc: bool) -> None:
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
     # User text (paths, layer names, initializers) is printed as written: no markup, no emoji.
     console = Console(file=out, force_terminal=color is True, no_color=color is False,
                       width=120, highlight=False, markup=False, emoji=False)
-    mode = "Monte Carlo" if mc else "analytic"
-
-    def line(text: Text) -> None:
-        # One line each, however long: the terminal wraps, and grep finds it whole.
-        console.print(text, soft_wrap=True)
-
-    def table(seg: Segment, first: float) -> Table:
-        t = Table(show_edge=False, pad_edge=False)
-        for col in ("#", "layer", "fan in", "fan out", "activation", "initializer",
-                    "fwd std", "bwd std", "fwd std (rec.)", "flag"):
-            t.add_column(col, justify="right" if col in (
-                "#", "fan in", "fan out", "fwd std", "bwd std", "fwd std (rec.)") else "left")
-        rows = zip(seg.steps, seg.result.steps, seg.recommended.steps)  # type: ignore[union-attr]
-        for i, (st, r, rec) in enumerate(rows, seg.start):
-            t.add_row(str(i), Text(st.name), str(st.fan_in), str(st.fan_out),
-                      Text(st.activation), Text(_initializer_name(st)), _fmt(r.forward_std),
-                      _fmt(r.backward_std), _fmt(rec.forward_std), _flag(r, first))
-        return t
-
     for s in sims:
-        segs = list(s.trunk.walk())
-        first = s.result.steps[0].forward_std
-        # Forward std against depth, on a log scale so that decay and growth both show; one
-        # scale for the trunk and every branch.
-        values = [r.forward_std for g in segs for r in g.result.steps]  # type: ignore
-        logs = [math.log10(v) if v > 0 else -12.0 for v in values]
-        lo, hi = min(logs + [0.0]), max(logs + [0.0])
-        span = (hi - lo) or 1.0
-
-        def bars(seg: Segment) -> None:
-            for i, r in enumerate(seg.result.steps, seg.start):  # type: ignore[union-attr]
-                v = r.forward_std
-                lg = math.log10(v) if v > 0 else -12.0
-                bar = "█" * max(1, int(round(1 + 39 * (lg - lo) / span)))
-                line(Text(f"  {i:>3} {bar} {_fmt(v)}"))
-
-        head = Text()
-        head.append(f"{s.path}:{s.line}", style="bold")
-        if not s.trunk.branches:
-            head.append(f"  {s.kind} stack, {len(s.steps)} layers ({mode}): {_drifts(s.trunk)}")
-            line(head)
-            if s.note:
-                line(Text(f"note: {s.note}"))
-            console.print(table(s.trunk, first))
-            bars(s.trunk)
-            console.print()
-            continue
-        gone = s.trunk.planned - len(s.trunk.branches)
-        head.append(f"  {s.kind} stack, {s.n_layers} layers ({mode}): a trunk of "
-                    f"{_plural(len(s.steps), 'layer')}, then "
-                    f"{_plural(s.trunk.planned, 'branch')} from its output"
-                    + (f" ({gone} skipped, see below)" if gone else ""))
-        line(head)
-        for seg in segs:
-            n = len(seg.layers)
-            where = (f"layer {seg.start}" if n == 1
-                     else f"layers {seg.start}-{seg.start + n - 1}")
-            label = Text()
-            if seg is s.trunk:
-                label.append("trunk", style="bold")
-                label.append(f", {where}: {_drifts(seg)}")
-            else:
-                label.append(seg.title, style="bold")
-                label.append(f", {where}, from the output of layer {seg.start - 1}. From layer "
-                             f"1 to the end of this branch: {_drifts(seg)}")
-            line(label)
-            console.print(table(seg, first))
-            bars(seg)
-            if seg.branches:
-                end = "the trunk" if seg is s.trunk else seg.label
-                if len(seg.branches) == 1:
-                    how = f"the gradient of its only simulated branch, {seg.branches[0].label}"
-                else:
-                    how = (f"the sum of the gradients of its "
-                           f"{_plural(len(seg.branches), 'branch')}, taken as independent "
-                           "(their variances add)")
-                line(Text(f"  backward at the end of {end}: {how}"))
-        console.print()
+        _write_stack(console, s, "Monte Carlo" if mc else "analytic")
     for sk in skipped:
-        if sk.get("what") == "branch":
-            line(Text(f"skipped: {sk['branch']} of the stack at "
-                      f"{sk['path']}:{sk['line']} ({sk['reason']})"))
-        else:
-            line(Text(f"skipped: stack at {sk['path']}:{sk['line']} ({sk['reason']})"))
+        where = f"{sk['branch']} of the stack" if sk.get("what") == "branch" else "stack"
+        _line(console, f"skipped: {where} at {sk['path']}:{sk['line']} ({sk['reason']})")
     if not sims and not skipped:
         console.print("No stacks found.")
+
+
+def _line(console: Console, *parts: Union[str, Tuple[str, str]]) -> None:
+    """Print plain text and (text, style) parts as one line."""
+    from rich.text import Text
+
+    # One line each, however long: the terminal wraps, and grep finds it whole.
+    console.print(Text.assemble(*parts), soft_wrap=True)
+
+
+def _write_stack(console: Console, s: Simulated, mode: str) -> None:
+    """A stack's heading, then each segment's table and bars, one scale for them all."""
+    first = s.result.steps[0].forward_std
+    segs = list(s.trunk.walk())
+    bar = _bars([r.forward_std for g in segs for r in g.figures.steps])
+    at = (f"{s.path}:{s.line}", "bold")
+    if not s.trunk.branches:
+        _line(console, at, f"  {s.kind} stack, {len(s.steps)} layers ({mode}): "
+                           f"{_drifts(s.trunk)}")
+        if s.note:
+            _line(console, f"note: {s.note}")
+        _write_figures(console, s.trunk, first, bar)
+        console.print()
+        return
+    gone = s.trunk.planned - len(s.trunk.branches)
+    _line(console, at, f"  {s.kind} stack, {s.n_layers} layers ({mode}): a trunk of "
+                       f"{_plural(len(s.steps), 'layer')}, then "
+                       f"{_plural(s.trunk.planned, 'branch')} from its output"
+                       + (f" ({gone} skipped, see below)" if gone else ""))
+    for seg in segs:
+        _line(console, *_segment_label(seg, seg is s.trunk))
+        _write_figures(console, seg, first, bar)
+        if seg.branches:
+            end = "the trunk" if seg is s.trunk else seg.label
+            _line(console, f"  backward at the end of {end}: {_backward_source(seg)}")
+    console.print()
+
+
+def _segment_label(seg: Segment, is_trunk: bool) -> Tuple[Tuple[str, str], str]:
+    """What a segment of a stack with branches is: where its layers are, and its drifts."""
+    n = len(seg.layers)
+    where = f"layer {seg.start}" if n == 1 else f"layers {seg.start}-{seg.start + n - 1}"
+    if is_trunk:
+        return ("trunk", "bold"), f", {where}: {_drifts(seg)}"
+    return (seg.title, "bold"), (f", {where}, from the output of layer {seg.start - 1}. From "
+                                 f"layer 1 to the end of this branch: {_drifts(seg)}")
+
+
+def _backward_source(seg: Segment) -> str:
+    """Where the gradient at the end of a segment with branches comes from."""
+    if len(seg.branches) == 1:
+        return f"the gradient of its only simulated branch, {seg.branches[0].label}"
+    return (f"the sum of the gradients of its {_plural(len(seg.branches), 'branch')}, taken "
+            "as independent (their variances add)")
+
+
+def _bars(values: Sequence[float]) -> Callable[[float], str]:
+    """The bar of a forward std, on a log scale over ``values`` (decay and growth both show)."""
+    def log(v: float) -> float:
+        return math.log10(v) if v > 0 else -12.0
+
+    logs = [log(v) for v in values]
+    lo, hi = min(logs + [0.0]), max(logs + [0.0])
+    span = (hi - lo) or 1.0
+    return lambda v: "█" * max(1, int(round(1 + 39 * (log(v) - lo) / span)))
+
+
+def _write_figures(console: Console, seg: Segment, first: float,
+                   bar: Callable[[float], str]) -> None:
+    """A segment's table, then a bar per layer."""
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(show_edge=False, pad_edge=False)
+    for col in ("#", "layer", "fan in", "fan out", "activation", "initializer",
+                "fwd std", "bwd std", "fwd std (rec.)", "flag"):
+        t.add_column(col, justify="right" if col in (
+            "#", "fan in", "fan out", "fwd std", "bwd std", "fwd std (rec.)") else "left")
+    rows = zip(seg.steps, seg.figures.steps, seg.rec_figures.steps)
+    for i, (st, r, rec) in enumerate(rows, seg.start):
+        t.add_row(str(i), Text(st.name), str(st.fan_in), str(st.fan_out),
+                  Text(st.activation), Text(_initializer_name(st)), _fmt(r.forward_std),
+                  _fmt(r.backward_std), _fmt(rec.forward_std), _flag(r, first))
+    console.print(t)
+    for i, r in enumerate(seg.figures.steps, seg.start):
+        _line(console, f"  {i:>3} {bar(r.forward_std)} {_fmt(r.forward_std)}")
 
 
 def _mpl_text(s: str) -> str:
@@ -712,11 +728,12 @@ def _mpl_text(s: str) -> str:
 
 
 def write_png(sims: List[Simulated], path: str) -> None:
+    # matplotlib is optional (initlint[plot]): mypy finds it only where it is installed.
     try:
-        import matplotlib
+        import matplotlib  # type: ignore[import-not-found, unused-ignore]
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         click.echo("initlint: error: --png needs matplotlib: pip install 'initlint[plot]'",
                    err=True)
@@ -727,8 +744,8 @@ def write_png(sims: List[Simulated], path: str) -> None:
             name = f"{s.path}:{s.line}"
             if len(segs) > 1:
                 name += f" {segs[-1].title}"
-            fwd = [r.forward_std for g in segs for r in g.result.steps]  # type: ignore
-            rec = [r.forward_std for g in segs for r in g.recommended.steps]  # type: ignore
+            fwd = [r.forward_std for g in segs for r in g.figures.steps]
+            rec = [r.forward_std for g in segs for r in g.rec_figures.steps]
             depth = list(range(1, len(fwd) + 1))
             line, = ax.plot(depth, fwd, marker="o", label=_mpl_text(name))
             ax.plot(depth, rec, linestyle="--", color=line.get_color(),

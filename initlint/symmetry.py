@@ -8,10 +8,13 @@ outputs 0 and gets gradient only through f'(0): ReLU kills it for good.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 from .catalog import activations as A
 from .model import Layer, Weight
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEAD = "dead"  # zero kernel, zero bias, f'(0) = 0: output and gradient are 0 forever
 SYMMETRIC = "symmetric"  # constant kernel feeding constant kernels: units stay identical
@@ -63,8 +66,9 @@ def _zero_kernel(layer: Layer) -> bool:
 # --- the same question, answered by training --------------------------------------------------
 
 
-def training_run(weights, biases, activation: str, steps: int = 300, lr: float = 0.1,
-                 seed: int = 0):
+def training_run(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], activation: str,
+                 steps: int = 300, lr: float = 0.1, seed: int = 0
+                 ) -> List[Tuple[int, int, bool]]:
     """A few full-batch gradient steps of an MLP on a fixed toy regression.
 
     ``weights`` are (fan_in, fan_out) NumPy arrays (the last one is the linear output layer),
@@ -76,7 +80,9 @@ def training_run(weights, biases, activation: str, steps: int = 300, lr: float =
 
     from .checker import activation_functions
 
-    f, df = activation_functions(activation)  # type: ignore[misc]
+    fns = activation_functions(activation)
+    assert fns is not None, f"activation {activation} is not modelled"
+    f, df = fns
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((256, weights[0].shape[0]))
     teacher = rng.standard_normal((weights[0].shape[0], 1))
@@ -100,7 +106,7 @@ def training_run(weights, biases, activation: str, steps: int = 300, lr: float =
             bs[i] -= lr * gb
     out = []
     for w, w0 in zip(ws[:-1], start[:-1]):
-        cols = []
+        cols: List[np.ndarray] = []
         for j in range(w.shape[1]):
             if not any(np.max(np.abs(w[:, j] - c)) <= 1e-8 for c in cols):
                 cols.append(w[:, j])

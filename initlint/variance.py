@@ -7,7 +7,7 @@ holds the closed-form per-layer quantities; the stack-level checker builds on th
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Dict, Optional, Tuple
 
 from .catalog.activations import second_moments
 from .catalog.keras import TRUNC_VAR_FACTOR
@@ -106,7 +106,8 @@ def saturated_fraction(activation: str, std: float) -> Optional[float]:
 
 
 def layer_gain(spec: InitSpec, activation: str, fan_in: Optional[int],
-               fan_out: Optional[int], params: Optional[dict] = None) -> Optional[float]:
+               fan_out: Optional[int], params: Optional[Dict[str, float]] = None
+               ) -> Optional[float]:
     """Forward std factor of one layer at unit scale: sqrt(fan_in * E[W^2] * E[f(z)^2]).
 
     Exact for the ReLU family (scale-free); the unit-scale proxy for smooth activations.
@@ -118,7 +119,7 @@ def layer_gain(spec: InitSpec, activation: str, fan_in: Optional[int],
     return math.sqrt(fan_in * m2w * m[0])
 
 
-def square_fans(fan_in: Optional[int], fan_out: Optional[int]) -> tuple:
+def square_fans(fan_in: Optional[int], fan_out: Optional[int]) -> Tuple[int, int]:
     """The fans to quote figures with: the layer's own, or a square layer when unknown."""
     if fan_in is not None and fan_out is not None:
         return fan_in, fan_out
