@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, TextIO, Tuple
 
 import click
 
@@ -99,6 +99,11 @@ def cli(paths, fix, unsafe_fixes, diff, show_fixes, select, extend_select, ignor
       initlint simulate PATH...   the signal std of every stack, layer by layer,
                                   with your initializers and with initlint's
                                   (see `initlint simulate --help`)
+      initlint inspect PATH[:LINE]...
+                                  the network model the rules see: each
+                                  layer's activation, fans and initializers
+                                  and where they came from
+                                  (see `initlint inspect --help`)
 
     \b
     Exit codes:
@@ -115,7 +120,32 @@ def cli(paths, fix, unsafe_fixes, diff, show_fixes, select, extend_select, ignor
     if add_noqa and (fix or diff):
         _error("--add-noqa cannot be combined with --fix or --diff")
         sys.exit(EXIT_ERROR)
+    resolver = _resolver(select, extend_select, ignore, exclude, extend_exclude,
+                         respect_gitignore, fail_on, config_path, isolated)
+    level = "unsafe" if unsafe_fixes else "safe"
+    options = engine.Options(fix=level if (fix or diff) else None,
+                             respect_noqa=not ignore_noqa, add_noqa=add_noqa)
+    out_opts = _output_options(fmt, output_file, color, statistics, show_fixes, show_details)
 
+    paths = list(paths) or (["-"] if stdin_filename else ["."])
+    if show_settings:
+        sys.exit(_show_settings(resolver, stdin_filename if paths == ["-"] else paths[0]))
+    if "-" in paths:
+        if len(paths) > 1:
+            _error("'-' (standard input) cannot be combined with other paths")
+            sys.exit(EXIT_ERROR)
+        sys.exit(_stdin(stdin_filename or "-", resolver, options, out_opts, fix, diff,
+                        exit_zero, level))
+    sys.exit(_lint_files(paths, resolver, options, out_opts, _Run(fix, diff, exit_zero, level),
+                         force_exclude, jobs))
+
+
+def _resolver(select: Sequence[str], extend_select: Sequence[str], ignore: Sequence[str],
+              exclude: Sequence[str], extend_exclude: Sequence[str],
+              respect_gitignore: Optional[bool], fail_on: Optional[str],
+              config_path: Optional[str], isolated: bool) -> config.Resolver:
+    """The settings resolver from the command line's selection and file options; exits 2
+    on a bad selector or configuration."""
     overrides = config.Overrides(
         selection=config.Selection(select=_split(select) or None,
                                    extend_select=_split(extend_select), ignore=_split(ignore)),
@@ -129,30 +159,37 @@ def cli(paths, fix, unsafe_fixes, diff, show_fixes, select, extend_select, ignor
         rules_mod.validate_selectors(overrides.selection.select or [])
         rules_mod.validate_selectors(overrides.selection.extend_select)
         rules_mod.validate_selectors(overrides.selection.ignore)
-        resolver = config.Resolver(overrides, config_path, isolated)
+        return config.Resolver(overrides, config_path, isolated)
     except (rules_mod.SelectionError, config.ConfigError) as e:
         _error(str(e))
         sys.exit(EXIT_ERROR)
-    level = "unsafe" if unsafe_fixes else "safe"
-    options = engine.Options(fix=level if (fix or diff) else None,
-                             respect_noqa=not ignore_noqa, add_noqa=add_noqa)
+
+
+def _output_options(fmt: str, output_file: Optional[str], color: Optional[bool],
+                    statistics: bool, show_fixes: bool, show_details: bool) -> "_Output":
+    """The reports to write; exits 2 on a bad ``--format``/``-o``."""
     try:
         outputs = _outputs(fmt, output_file)
     except ValueError as e:
         _error(str(e))
         sys.exit(EXIT_ERROR)
-    out_opts = _Output(outputs, color, statistics, show_fixes, show_details)
+    return _Output(outputs, color, statistics, show_fixes, show_details)
 
-    paths = list(paths) or (["-"] if stdin_filename else ["."])
-    if show_settings:
-        sys.exit(_show_settings(resolver, stdin_filename if paths == ["-"] else paths[0]))
-    if "-" in paths:
-        if len(paths) > 1:
-            _error("'-' (standard input) cannot be combined with other paths")
-            sys.exit(EXIT_ERROR)
-        sys.exit(_stdin(stdin_filename or "-", resolver, options, out_opts, fix, diff,
-                        exit_zero, level))
 
+class _Run:
+    """What the run does with the findings: fix or show the diff, and how it exits."""
+
+    def __init__(self, fix: bool, diff: bool, exit_zero: bool, level: str) -> None:
+        self.fix = fix
+        self.diff = diff
+        self.exit_zero = exit_zero
+        self.level = level
+
+
+def _lint_files(paths: List[str], resolver: config.Resolver, options: engine.Options,
+                out_opts: "_Output", run: _Run, force_exclude: bool,
+                jobs: Optional[int]) -> int:
+    """Lint the files under ``paths`` (missing ones are reported), and report."""
     missing = [p for p in paths if not os.path.exists(p)]
     for p in missing:
         _error(f"{p}: no such file or directory")
@@ -161,17 +198,18 @@ def cli(paths, fix, unsafe_fixes, diff, show_fixes, select, extend_select, ignor
         found = files.collect(present, resolver, force_exclude)
     except files.MissingPath as e:  # raced with deletion
         _error(f"{e}: no such file or directory")
-        sys.exit(EXIT_ERROR)
+        return EXIT_ERROR
     except config.ConfigError as e:
         _error(str(e))
-        sys.exit(EXIT_ERROR)
+        return EXIT_ERROR
     n_jobs = jobs or os.cpu_count() or 1
-    results = list(files.lint_paths(found, options, write=(fix or add_noqa) and not diff,
-                                    want_diff=diff, jobs=n_jobs))
-    if add_noqa:
-        sys.exit(_added(results, missing=bool(missing)))
-    sys.exit(_finish(results, out_opts, options, fix, diff, exit_zero, level,
-                     missing=bool(missing), n_files=len(found)))
+    write = (run.fix or options.add_noqa) and not run.diff
+    results = list(files.lint_paths(found, options, write=write, want_diff=run.diff,
+                                    jobs=n_jobs))
+    if options.add_noqa:
+        return _added(results, missing=bool(missing))
+    return _finish(results, out_opts, options, run.fix, run.diff, run.exit_zero, run.level,
+                   missing=bool(missing), n_files=len(found))
 
 
 class _Output:
@@ -261,30 +299,45 @@ def _finish(results: List[files.FileResult], o: _Output, options: engine.Options
     errors = [r for r in results if r.error]
     linted = [r for r in results if not r.error]
     if diff:
-        out = out or sys.stdout
-        for r in linted:
-            if r.diff:
-                out.write(r.diff)
-        changed = sum(1 for r in linted if r.diff)
-        click.echo(f"Would fix {sum(r.fixed for r in linted)} finding(s) in {changed} file(s).",
-                   err=True)
+        changed = _write_diff(linted, out or sys.stdout)
         return _exit_code(results, missing, bool(changed), exit_zero)
     if n_files == 0 and not missing and o.fmt in ("text", "concise"):
         click.echo("initlint: warning: no Python files found", err=True)
+    if not _write_reports(linted, o, options, fix, level, out, len(errors)):
+        return EXIT_ERROR
+    failing = any(_fails(f.severity, r.fail_on) for r in linted for f in r.findings)
+    return _exit_code(results, missing, failing, exit_zero)
+
+
+def _write_diff(linted: List[files.FileResult], out: TextIO) -> int:
+    """``--diff``: every linted file's diff, and a summary on stderr; returns how many files
+    would change."""
+    for r in linted:
+        if r.diff:
+            out.write(r.diff)
+    changed = sum(1 for r in linted if r.diff)
+    click.echo(f"Would fix {sum(r.fixed for r in linted)} finding(s) in {changed} file(s).",
+               err=True)
+    return changed
+
+
+def _write_reports(linted: List[files.FileResult], o: _Output, options: engine.Options,
+                   fix: bool, level: str, out: Optional[TextIO], n_failed: int) -> bool:
+    """Every ``--format`` report, to its file or to ``out`` (standard output); False (after
+    saying so) when a report file cannot be written."""
     for fmt, path in o.outputs:
         try:
             if path:
                 os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
                 with open(path, "w", encoding="utf-8", newline="\n") as fh:
-                    _write(linted, o, fmt, False, options, fix, level, fh, len(errors))
+                    _write(linted, o, fmt, False, options, fix, level, fh, n_failed)
             else:
                 _write(linted, o, fmt, o.color, options, fix, level, out or sys.stdout,
-                       len(errors))
+                       n_failed)
         except OSError as e:
             _error(f"{path}: cannot write the report: {e.strerror or e}")
-            return EXIT_ERROR
-    failing = any(_fails(f.severity, r.fail_on) for r in linted for f in r.findings)
-    return _exit_code(results, missing, failing, exit_zero)
+            return False
+    return True
 
 
 def _fails(severity: str, fail_on: str) -> bool:
@@ -377,6 +430,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
             simulate_cmd.main(args=args[1:], prog_name="initlint simulate",
                               standalone_mode=True)
+        if args[:1] == ["inspect"]:
+            from .inspect import inspect_cmd
+
+            inspect_cmd.main(args=args[1:], prog_name="initlint inspect", standalone_mode=True)
         cli.main(args=args, prog_name="initlint", standalone_mode=True)
     except KeyboardInterrupt:
         sys.exit(130)

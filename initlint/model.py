@@ -7,7 +7,9 @@ only thing the two share. Nothing in this module knows how a framework spells an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+from .analysis.values import Provenance, Site
 
 # --- initializers -----------------------------------------------------------------------------
 
@@ -45,6 +47,8 @@ class InitSpec:
     node: Any = None
     #: Reader-private data needed to render a replacement in the user's idiom.
     render: Dict[str, Any] = field(default_factory=dict)
+    #: How the value reached the layer (the default of a parameter, an argument of a call).
+    via: Provenance = ()
 
     @property
     def is_default(self) -> bool:
@@ -74,6 +78,8 @@ class Activation:
     #: keyword | positional | next_layer | forward | default | unknown
     source: str = "unknown"
     node: Any = None
+    #: How the value reached the layer (the default of a parameter, an argument of a call).
+    via: Provenance = ()
 
     @property
     def known(self) -> bool:
@@ -139,6 +145,9 @@ class Layer:
     out_features: Optional[int] = None
     #: Reader-private data needed to render fixes (e.g. where to insert a keyword).
     render: Dict[str, Any] = field(default_factory=dict)
+    #: The calls in this file through which the layer was built, outermost first (a layer
+    #: made inside a helper function: the helper's call sites).
+    calls: Tuple[Site, ...] = ()
 
     def weight(self, role: str) -> Optional[Weight]:
         for w in self.weights:
@@ -168,7 +177,7 @@ class Stack:
     node: Any = None
 
 
-def chains(layers: List[Layer], exclude: List[Layer] = ()) -> List[Stack]:
+def chains(layers: List[Layer], exclude: Sequence[Layer] = ()) -> List[Stack]:
     """Stacks from ``Layer.next`` links: maximal paths where each layer has one successor and
     that successor one predecessor (a functional chain or a forward without branching)."""
     skip = {id(x) for x in exclude}
@@ -177,7 +186,7 @@ def chains(layers: List[Layer], exclude: List[Layer] = ()) -> List[Stack]:
         for n in layer.next:
             preds.setdefault(id(n), []).append(layer)
     out: List[Stack] = []
-    seen: set = set()
+    seen: Set[int] = set()
     for layer in layers:
         if id(layer) in skip or id(layer) in seen:
             continue

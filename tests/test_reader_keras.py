@@ -340,3 +340,18 @@ m = Sequential([layers.Dense(8, activation="relu", kernel_initializer=init), lay
     assert spec.family == "glorot" and spec.display == "glorot_uniform or glorot_normal"
     assert spec.render == {}
     assert _codes(src) == [(5, "IL002")]
+
+
+def test_a_literal_shared_by_call_sites_is_fixed_only_when_they_agree():
+    helper = """
+from keras import layers, Sequential
+def block(u, act="relu"):
+    return layers.Dense(u, activation=act, kernel_initializer="glorot_uniform")
+m = Sequential([block(8), block(8, act=ACT), layers.Dense(1)])
+"""
+    mixed = read(helper.replace("ACT", '"tanh"'))
+    agree = read(helper.replace("ACT", '"relu"'))
+    assert [x.weight("kernel").init.render.get("target") is not None
+            for x in mixed.layers[:2]] == [False, False]
+    assert [x.weight("kernel").init.render.get("target") is not None
+            for x in agree.layers[:2]] == [True, True]

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import libcst as cst
 
 from ...analysis import (Args, ClassV, Const, Evaluator, External, FunctionV, Host, InstanceV,
-                         OneOf, Seq, Site, Unknown, Value)
+                         OneOf, Provenance, Seq, Site, Unknown, Value)
 from ...analysis.builtins import number
 from ...catalog import keras as K
 from ...model import Activation, InitSpec, Layer, Network, Stack, Weight, chains
@@ -167,7 +167,8 @@ class KerasHost(Host):
             if old in bound and new not in bound:
                 bound[new] = bound[old]
         local = ev.local_site(site)
-        layer = Layer(kind=defn.kind, framework="keras", type_name=type_name, node=local.node)
+        layer = Layer(kind=defn.kind, framework="keras", type_name=type_name, node=local.node,
+                      calls=tuple(s for s in ev.call_sites() if not s.module))
         if local is not site:
             layer.render["foreign"] = True
         lv = LayerValue(layer, defn, {k: v[0] for k, v in bound.items()})
@@ -204,6 +205,7 @@ class KerasHost(Host):
             act = activation_of(arg[0])
             act.source = "keyword" if arg[2] else "positional"
             act.node = arg[1]
+            act.via = _via(arg[0])
             layer.activation = act
             lv.activation_given = act.name != "linear"
         elif splat:
@@ -234,6 +236,7 @@ class KerasHost(Host):
 
     def init_spec(self, arg: Optional[Bound], default: str) -> InitSpec:
         spec = self._init_spec(arg, default)
+        spec.via = _via(arg[0]) if arg is not None else ()
         node = arg[1] if arg is not None else None
         if isinstance(node, cst.Name) and spec.family != "unknown" and spec.written in (
                 "string", "class_call", "class_ref", "none") and node.value != "None":
@@ -482,12 +485,34 @@ class KerasHost(Host):
             elif layer.render.get("reaches_output"):
                 layer.position = "output"
         net.layers = list(self.layers)
+        _unfix_shared_literals(net.layers)
         in_seq = [x for st in net.stacks for x in st.layers]
         net.stacks.extend(chains(net.layers, in_seq))
         return net
 
 
 # --- arguments ------------------------------------------------------------------------------
+
+
+def _unfix_shared_literals(layers: List[Layer]) -> None:
+    """A literal in a helper serves every call of it: rewriting it is a fix only when all the
+    layers it built agree on their activation (else the fix would be wrong for some)."""
+    users: Dict[int, List[Tuple[Layer, InitSpec]]] = {}
+    for layer in layers:
+        for w in layer.weights:
+            target = w.init.render.get("target")
+            if target is not None:
+                users.setdefault(id(target), []).append((layer, w.init))
+    for group in users.values():
+        acts = {(layer.activation.name, tuple(sorted(layer.activation.params.items())))
+                for layer, _ in group}
+        if len(acts) > 1:
+            for _, spec in group:
+                spec.render = {}
+
+
+def _via(v: Value) -> Provenance:
+    return v.via if isinstance(v, (Const, External)) else ()
 
 
 def _tensors(v: Optional[Value]) -> List[Tensor]:
