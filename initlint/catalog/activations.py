@@ -8,7 +8,7 @@ recommends for it. Frameworks map their spellings onto these names in their own 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,8 @@ ACTIVATIONS: Dict[str, ActivationFacts] = {
 RELU_FAMILY = frozenset(n for n, f in ACTIVATIONS.items() if f.family == "relu_like")
 
 
-def second_moments(name: str, params: Optional[Dict[str, float]] = None):
+def second_moments(name: str, params: Optional[Dict[str, float]] = None
+                   ) -> Optional[Tuple[float, float]]:
     """(E[f(z)^2], E[f'(z)^2]) at unit scale, or None. Leaky slopes a give (1 + a^2) / 2."""
     f = ACTIVATIONS.get(name)
     if f is None:
@@ -66,7 +67,7 @@ def second_moments(name: str, params: Optional[Dict[str, float]] = None):
     if f.slope is not None:
         a = (params or {}).get("slope", f.slope)
         return ((1 + a * a) / 2, (1 + a * a) / 2)
-    if f.m2 is None:
+    if f.m2 is None or f.dm2 is None:  # the catalog gives both or neither
         return None
     return (f.m2, f.dm2)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from ..model import InitSpec
 
@@ -24,7 +24,7 @@ class InitializerDef:
     name: str  # canonical class name
     aliases: Tuple[str, ...]  # every string keras.initializers.get accepts for it
     params: Tuple[str, ...]  # constructor parameters in positional order
-    defaults: Mapping[str, Any]
+    defaults: Mapping[str, Union[float, str]]
     #: Neutral description at the defaults; parameters override it in ``make_spec``.
     family: str
     distribution: str
@@ -111,7 +111,7 @@ COMMON_WRONG_NAMES = {
 
 #: TensorFlow's own initializer functions (outside Keras), by name under ``tensorflow``.
 #: TF2 versions default to std 0.05; the ``compat.v1`` ones to std 1.0.
-TF_INITIALIZERS: Dict[str, Tuple[str, Dict[str, Any]]] = {
+TF_INITIALIZERS: Dict[str, Tuple[str, Dict[str, float]]] = {
     "random_normal_initializer": ("RandomNormal", {"stddev": 0.05}),
     "random_uniform_initializer": ("RandomUniform", {"minval": -0.05, "maxval": 0.05}),
     "truncated_normal_initializer": ("TruncatedNormal", {"stddev": 0.05}),
@@ -170,6 +170,8 @@ def make_spec(class_name: str, args: Mapping[str, Any], display: str) -> InitSpe
     present with value ``...`` (Ellipsis) was given but not evaluable.
     """
     d = INITIALIZERS[class_name]
+    # Any: the constants the reader evaluated, of whatever type the user wrote them; the
+    # parameters read below are converted with float() and str().
     merged: Dict[str, Any] = dict(d.defaults)
     merged.update(args)
     unknown = any(v is Ellipsis for v in merged.values())
@@ -290,7 +292,8 @@ LAYERS: Dict[str, LayerDef] = _layers()
 
 
 def _mul(*xs: Optional[int]) -> Optional[int]:
-    return None if any(x is None for x in xs) else int(math.prod(xs))  # type: ignore[arg-type]
+    known = [x for x in xs if x is not None]
+    return int(math.prod(known)) if len(known) == len(xs) else None
 
 
 def kernel_fans(defn: LayerDef, role: str, c_in: Optional[int], width: Optional[int],

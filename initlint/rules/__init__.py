@@ -2,14 +2,21 @@
 
 A rule is a small function ``check(layer, ctx) -> iterable of Diagnostic`` over the neutral
 model, registered with :func:`rule`. Its docstring, in ruff's style (what it does, why is this
-bad, example, fix), is what ``initlint --explain`` prints. Codes are public and stable.
+bad, example, fix), is what ``initlint --explain`` prints. Its ``valid`` and ``invalid`` cases
+are what ``tests/test_rule_cases.py`` runs. Codes are public and stable.
+
+Every module of this package is imported when the rules are first needed, so a rule is one
+file: its check, its documentation and its cases.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import (Callable, ClassVar, Dict, FrozenSet, Iterable, List, Literal, Optional,
+                    Protocol, Sequence, Tuple, TypedDict, Union, overload)
 
 from ..model import Diagnostic, Edit, Fix, InitRequest, Layer, Network, Weight
 
@@ -41,14 +48,61 @@ class Context:
         return Fix(applicability, message, edits)
 
 
-Check = Callable[[Layer, Context], Iterable[Diagnostic]]
+#: ``check(layer, ctx)``, run on each layer (``scope="layer"``).
+LayerCheck = Callable[[Layer, Context], Iterable[Diagnostic]]
+#: ``check(network, ctx)``, run once per file (``scope="network"``).
+NetworkCheck = Callable[[Network, Context], Iterable[Diagnostic]]
+#: A ``scope="source"`` rule's check: never called, since the engine runs the rule itself (it
+#: needs the file's comments, not the network); it carries the documentation.
+SourceCheck = Callable[[object, Context], Iterable[Diagnostic]]
+#: Any rule's check (a :data:`SourceCheck` is both of these).
+Check = Union[LayerCheck, NetworkCheck]
 
 
 SEVERITY_ORDER = ("info", "warning", "error")
 
 
+def _source(text: str) -> str:
+    """A snippet as written in a rule's module (indented, in triple quotes), as a file."""
+    return inspect.cleandoc(text) + "\n" if text else ""
+
+
+@dataclass(frozen=True)
+class Case:
+    """A source a rule is tested on, linted with the rule selected by name unless
+    ``explicit`` is False: in ``invalid``, it must get the rule's finding (on ``line``, at
+    ``severity``, fixed into ``fixed`` when given); in ``valid``, no finding of the rule.
+
+    ``source`` and ``fixed`` are dedented as the rule's example is; lines count from the first
+    line of code."""
+
+    source: str
+    #: The whole source after the rule's fixes (``--fix --unsafe-fixes``), exactly; None when
+    #: the case does not check the fix.
+    fixed: Optional[str] = None
+    #: When given, the case gets exactly one finding of the rule, on this line.
+    line: Optional[int] = None
+    #: When given, the severity of every finding of the rule on this case.
+    severity: Optional[str] = None
+    #: Other codes enabled with the rule (IL900 judges the suppressions of other rules).
+    also: Tuple[str, ...] = ()
+    #: False: the rule is enabled by default but not named by the user, as for most users;
+    #: IL102 and IL103 judge a run by depth only then (selected by name, they report every
+    #: such layer at info).
+    explicit: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", _source(self.source))
+        if self.fixed is not None:
+            object.__setattr__(self, "fixed", _source(self.fixed))
+        object.__setattr__(self, "also", tuple(self.also))
+
+
 @dataclass
 class Rule:
+    """A registered rule. Its class says what its check runs on: :class:`LayerRule`,
+    :class:`NetworkRule` or :class:`SourceRule`."""
+
     code: str
     name: str
     #: The severity the rule reports at most; individual findings may be lower.
@@ -60,8 +114,9 @@ class Rule:
     summary: str
     #: Documentation when it differs from the check's docstring (two codes, one check).
     doc_text: Optional[str] = None
-    #: "layer": check(layer, ctx) per layer; "network": check(network, ctx) once per file.
-    scope: str = "layer"
+    #: "layer": check(layer, ctx) per layer; "network": check(network, ctx) once per file;
+    #: "source": run by the engine. Set by the subclass.
+    scope: ClassVar[str]
     #: Every severity the rule's findings can have, lowest first.
     severities: Tuple[str, ...] = ()
     #: A complete file the rule reports (once), and the same file after the fix (or, for a
@@ -71,6 +126,12 @@ class Rule:
     fixed: str = ""
     #: The first line of the message the example gets.
     finding: str = ""
+    #: VALID cases: sources that must get no finding of this rule with it selected, the
+    #: deliberate idioms it must stay silent on among them (plain strings, or a
+    #: :class:`Case` to enable other codes or lint it unnamed).
+    valid: Tuple[Case, ...] = ()
+    #: INVALID cases: sources that must get this rule's finding, and its fix when given.
+    invalid: Tuple[Case, ...] = ()
 
     @property
     def doc(self) -> str:
@@ -94,28 +155,130 @@ class Rule:
         return levels[0] if len(levels) == 1 else f"{levels[0]}-{levels[-1]}"
 
 
+@dataclass
+class LayerRule(Rule):
+    """A rule whose check runs on each layer of a file."""
+
+    check: LayerCheck
+    scope: ClassVar[str] = "layer"
+
+
+@dataclass
+class NetworkRule(Rule):
+    """A rule whose check runs once per file, on its whole network."""
+
+    check: NetworkCheck
+    scope: ClassVar[str] = "network"
+
+
+@dataclass
+class SourceRule(Rule):
+    """A rule the engine runs on the file's source (IL900 judges its ``noqa`` comments)."""
+
+    check: SourceCheck
+    scope: ClassVar[str] = "source"
+
+
 REGISTRY: Dict[str, Rule] = {}
+
+
+Cases = Sequence[Union[str, Case]]
+
+
+class _RuleText(TypedDict):
+    """The keyword fields of a :class:`Rule` that ``rule`` derives from its arguments."""
+
+    doc_text: Optional[str]
+    severities: Tuple[str, ...]
+    example: str
+    fixed: str
+    finding: str
+    valid: Tuple[Case, ...]
+    invalid: Tuple[Case, ...]
+
+
+@overload
+def rule(code: str, name: str, severity: str, *, default: bool = ..., fix: Optional[str] = ...,
+         summary: str, doc: Optional[str] = ..., scope: Literal["layer"] = ...,
+         severities: Sequence[str] = ..., example: str = ..., fixed: str = ...,
+         finding: str = ..., valid: Cases = ..., invalid: Cases = ...
+         ) -> Callable[[LayerCheck], LayerCheck]: ...
+
+
+@overload
+def rule(code: str, name: str, severity: str, *, default: bool = ..., fix: Optional[str] = ...,
+         summary: str, doc: Optional[str] = ..., scope: Literal["network"],
+         severities: Sequence[str] = ..., example: str = ..., fixed: str = ...,
+         finding: str = ..., valid: Cases = ..., invalid: Cases = ...
+         ) -> Callable[[NetworkCheck], NetworkCheck]: ...
+
+
+@overload
+def rule(code: str, name: str, severity: str, *, default: bool = ..., fix: Optional[str] = ...,
+         summary: str, doc: Optional[str] = ..., scope: Literal["source"],
+         severities: Sequence[str] = ..., example: str = ..., fixed: str = ...,
+         finding: str = ..., valid: Cases = ..., invalid: Cases = ...
+         ) -> Callable[[SourceCheck], SourceCheck]: ...
 
 
 def rule(code: str, name: str, severity: str, *, default: bool = True,
          fix: Optional[str] = None, summary: str, doc: Optional[str] = None,
          scope: str = "layer", severities: Sequence[str] = (), example: str = "",
-         fixed: str = "", finding: str = "") -> Callable[[Check], Check]:
+         fixed: str = "", finding: str = "", valid: Cases = (), invalid: Cases = ()
+         ) -> Union[Callable[[LayerCheck], LayerCheck], Callable[[NetworkCheck], NetworkCheck],
+                    Callable[[SourceCheck], SourceCheck]]:
     """Register ``check`` under ``code``. One check may carry several codes (a finding and its
-    quieter variant); it runs once when any of them is enabled."""
+    quieter variant); it runs once when any of them is enabled. ``scope`` says what the check
+    runs on: each layer (``check(layer, ctx)``), the file's network (``check(network, ctx)``)
+    or, for a rule the engine runs itself, nothing.
+
+    ``valid`` lists sources that must get no finding of this rule; ``invalid`` lists
+    :class:`Case` objects (or bare sources) that must get one. The sources are dedented, so
+    they can be written indented in the rule's module."""
+    text = _rule_text(code, severity, doc, severities, example, fixed, finding, valid, invalid)
+
+    def layer_rule(fn: LayerCheck) -> LayerCheck:
+        _add(LayerRule(code, name, severity, default, fix, fn, summary, **text))
+        return fn
+
+    def network_rule(fn: NetworkCheck) -> NetworkCheck:
+        _add(NetworkRule(code, name, severity, default, fix, fn, summary, **text))
+        return fn
+
+    def source_rule(fn: SourceCheck) -> SourceCheck:
+        _add(SourceRule(code, name, severity, default, fix, fn, summary, **text))
+        return fn
+
+    if scope == "layer":
+        return layer_rule
+    if scope == "network":
+        return network_rule
+    if scope == "source":
+        return source_rule
+    raise ValueError(f"{code}: unknown scope {scope!r}")
+
+
+def _rule_text(code: str, severity: str, doc: Optional[str], severities: Sequence[str],
+               example: str, fixed: str, finding: str, valid: Cases, invalid: Cases
+               ) -> _RuleText:
+    """The checked severities and cases, and the dedented texts, of a rule being declared."""
     levels = tuple(sorted(set(severities) or {severity}, key=SEVERITY_ORDER.index))
     if levels[-1] != severity:
         raise ValueError(f"{code}: the highest of {levels} must be {severity}")
+    valid_cases = tuple(c if isinstance(c, Case) else Case(c) for c in valid)
+    invalid_cases = tuple(c if isinstance(c, Case) else Case(c) for c in invalid)
+    if any(c.fixed is not None or c.line is not None or c.severity is not None
+           for c in valid_cases):
+        raise ValueError(f"{code}: a valid case has no finding, so no line, severity or fix")
+    return _RuleText(doc_text=doc, severities=levels, example=_source(example),
+                     fixed=_source(fixed), finding=finding, valid=valid_cases,
+                     invalid=invalid_cases)
 
-    def register(fn: Check) -> Check:
-        if code in REGISTRY:
-            raise ValueError(f"duplicate rule code {code}")
-        REGISTRY[code] = Rule(code, name, severity, default, fix, fn, summary, doc, scope,
-                              levels, inspect.cleandoc(example) + "\n" if example else "",
-                              inspect.cleandoc(fixed) + "\n" if fixed else "", finding)
-        return fn
 
-    return register
+def _add(r: Rule) -> None:
+    if r.code in REGISTRY:
+        raise ValueError(f"duplicate rule code {r.code}")
+    REGISTRY[r.code] = r
 
 
 def all_rules() -> List[Rule]:
@@ -181,14 +344,29 @@ _loaded = False
 
 
 def _load() -> None:
+    """Import every module of this package once: each rule registers itself on import, so
+    adding a rule is adding a module, with no list to update."""
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import (constant_kernel, default_drift, glorot_relu,  # noqa: F401
-                       unscaled_random, unused_noqa)
+        for module in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{module.name}")
 
 
-def resolve_layers(layers: Sequence) -> List[str]:
+class SelectorLayer(Protocol):
+    """One layer of ruff-style selectors, as :class:`initlint.config.Selection` holds it."""
+
+    @property
+    def select(self) -> Optional[Sequence[str]]: ...
+
+    @property
+    def extend_select(self) -> Sequence[str]: ...
+
+    @property
+    def ignore(self) -> Sequence[str]: ...
+
+
+def resolve_layers(layers: Sequence[SelectorLayer]) -> List[str]:
     """Resolve selector layers in order (the config file's, then the command line's). A layer
     with ``select`` starts afresh; one without builds on the layer before."""
     enabled: Optional[List[str]] = None
@@ -197,7 +375,7 @@ def resolve_layers(layers: Sequence) -> List[str]:
     return enabled if enabled is not None else resolve_selection()
 
 
-def explicit_in_layers(layers: Sequence, enabled: Iterable[str]) -> List[str]:
+def explicit_in_layers(layers: Sequence[SelectorLayer], enabled: Iterable[str]) -> List[str]:
     """Enabled codes some layer's ``select``/``extend_select`` names (ALL included)."""
     selectors = [s for layer in layers for s in list(layer.select or []) +
                  list(layer.extend_select)]
@@ -240,12 +418,12 @@ def run_rules(network: Network, enabled: Iterable[str],
             checks.append(r)
     out: List[Diagnostic] = []
     for r in checks:
-        if r.scope == "network":
-            out.extend(d for d in r.check(network, ctx) if d.code in codes)  # type: ignore[arg-type]
+        if isinstance(r, NetworkRule):
+            out.extend(d for d in r.check(network, ctx) if d.code in codes)
     for layer in network.layers:
         for r in checks:
-            if r.scope != "layer":  # "network" ran above; "source" runs in the engine
-                continue
+            if not isinstance(r, LayerRule):
+                continue  # network rules ran above; the engine runs source rules
             for d in r.check(layer, ctx):
                 if d.code in codes:
                     d.layer = layer
@@ -256,7 +434,7 @@ def run_rules(network: Network, enabled: Iterable[str],
 def _merge_shared(diags: List[Diagnostic]) -> List[Diagnostic]:
     """One finding per code and node. A call that initializes several layers (an ``apply``
     function, a loop) is reported once, saying how many more layers it sets."""
-    groups: Dict[tuple, List[Diagnostic]] = {}
+    groups: Dict[Tuple[str, int], List[Diagnostic]] = {}
     out: List[Diagnostic] = []
     for d in diags:
         key = (d.code, id(d.node))
@@ -265,9 +443,16 @@ def _merge_shared(diags: List[Diagnostic]) -> List[Diagnostic]:
             out.append(d)  # the same layer (e.g. two kernels of one layer) stays separate
         group.append(d)
     for group in groups.values():
-        n = len({id(g.layer) for g in group}) - 1
-        if n:
-            first, sep, details = group[0].message.partition("\n")
+        layers = list({id(g.layer): g.layer for g in group}.values())
+        n = len(layers) - 1
+        if not n:
+            continue
+        first, sep, details = group[0].message.partition("\n")
+        if len({id(x.node) for x in layers if x is not None}) == 1:
+            # One constructor run several times (a helper called, a class instantiated, more
+            # than once): the same layer definition, not more layers set by one call.
+            group[0].message = f"{first} ({n + 1} layers built here){sep}{details}"
+        else:
             group[0].message = (f"{first} (and {n} more layer{'s' if n > 1 else ''} set by "
                                 f"this call){sep}{details}")
     return out

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 from ..catalog import activations as A
+from ..catalog import idioms
 from ..model import InitRequest, InitSpec, Layer
-from ..naming import name_tokens
 
 def recommended_family(layer: Layer) -> str:
     """He for the ReLU family, LeCun for SELU, Glorot for tanh, sigmoid, linear and unknown."""
@@ -33,28 +32,10 @@ def suggestion_name(req: InitRequest) -> str:
     return f"{req.family}_{req.distribution if req.distribution == 'uniform' else 'normal'}"
 
 
-# Words that mark a deliberately zero- or small-initialized layer: output heads, the last layer
-# of a residual branch, adaLN-Zero modulation, LoRA's up/B matrices, gates.
-_IDIOM_TOKENS = frozenset({
-    "out", "output", "outputs", "head", "heads", "classifier", "cls", "logits", "logit", "final",
-    "last", "zero", "zeros", "gate", "gates", "gating", "modulation", "adaln", "ada", "b", "up",
-    "skip", "residual", "readout", "pred", "predictor", "policy", "value", "critic", "actor",
-})
-_LORA = re.compile(r"lora_?(b|up)\b|lora_?B", re.IGNORECASE)
-
-
 def deliberate_by_name(layer: Layer) -> bool:
-    """A name that says the layer is an output, a gate, a residual end or a LoRA B matrix."""
-    if not layer.name:
-        return False
-    if _LORA.search(layer.name):
-        return True
-    tokens = name_tokens(layer.name.split(".")[-1])
-    if "b" in tokens and "lora" not in tokens:
-        tokens.discard("b")
-    if "up" in tokens and "lora" not in tokens:
-        tokens.discard("up")
-    return bool(tokens & _IDIOM_TOKENS)
+    """A name that says the layer is an output, a gate, a residual end or a LoRA B matrix
+    (the words are in :mod:`initlint.catalog.idioms`)."""
+    return idioms.deliberate_layer_name(layer.name)
 
 
 def is_output_like(layer: Layer) -> bool:

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from .. import symmetry
 from ..model import Diagnostic, Layer
-from . import Context, rule
+from . import Case, Context, rule
 from .common import deliberate_by_name, is_output_like, layer_label, request_for
 
 _IL101_DOC = """
@@ -39,16 +39,451 @@ def _mlp(activation: str, init: str) -> str:
     """
 
 
+# --- cases: tests/test_rule_cases.py lints each with the rule selected ------------------------
+
+_IL001_VALID = [
+    # Keras: a zero output layer starts every prediction at the bias (the prior).
+    """
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([
+        keras.Input((16,)),
+        layers.Dense(32, activation="relu", kernel_initializer="he_uniform"),
+        layers.Dense(1, kernel_initializer="zeros"),
+    ])
+    """,
+    # Keras: a layer named as a head is deliberate; the logits layer is the output.
+    """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((128,))
+    features = layers.Dense(64, activation="relu", kernel_initializer="he_uniform")(inputs)
+    head = layers.Dense(64, activation="relu", kernel_initializer="zeros")
+    logits = layers.Dense(10, kernel_initializer="zeros")(head(features))
+    """,
+    # Keras: a constant kernel whose next layer is random trains (IL101's, at info).
+    """
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([
+        keras.Input((16,)),
+        layers.Dense(32, activation="tanh", kernel_initializer="ones"),
+        layers.Dense(1),
+    ])
+    """,
+    # Keras: BatchNormalization's gamma at ones and beta at zeros are its defaults.
+    """
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([
+        keras.Input((16,)),
+        layers.Dense(32, kernel_initializer="he_uniform"),
+        layers.BatchNormalization(gamma_initializer="ones", beta_initializer="zeros"),
+        layers.Activation("relu"),
+        layers.Dense(1),
+    ])
+    """,
+    # PyTorch: zero_module (guided diffusion, ControlNet) starts a new branch as a no-op.
+    """
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    def zero_module(module):
+        for p in module.parameters():
+            p.detach().zero_()
+        return module
+
+
+    class ControlBlock(nn.Module):
+        def __init__(self, channels=320):
+            super().__init__()
+            self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+            self.zconv = zero_module(nn.Conv2d(channels, channels, 1))
+            self.post = nn.Conv2d(channels, channels, 3, padding=1)
+
+        def forward(self, x):
+            h = F.silu(self.conv(x))
+            h = F.relu(self.zconv(h))
+            return self.post(h)
+    """,
+    # PyTorch: the last layer of a residual branch zeroed (Fixup, zero_init_residual): the
+    # block starts as the identity.
+    """
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    class Block(nn.Module):
+        def __init__(self, dim=256):
+            super().__init__()
+            self.fc1 = nn.Linear(dim, 4 * dim)
+            self.fc2 = nn.Linear(4 * dim, dim)
+            nn.init.zeros_(self.fc2.weight)
+            nn.init.zeros_(self.fc2.bias)
+
+        def forward(self, x):
+            return x + self.fc2(F.relu(self.fc1(x)))
+    """,
+    # PyTorch: torchvision's zero_init_residual zeroes the last BatchNorm's gamma of a block.
+    """
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    class BasicBlock(nn.Module):
+        def __init__(self, planes=64):
+            super().__init__()
+            self.conv1 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            nn.init.ones_(self.bn1.weight)
+            nn.init.zeros_(self.bn2.weight)
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return F.relu(out + x)
+    """,
+    # PyTorch: LoRA's up (B) matrix starts at zero, so the adapted layer starts as the base.
+    """
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    class LoRAConv(nn.Module):
+        def __init__(self, channels=320, rank=4):
+            super().__init__()
+            self.lora_down = nn.Conv2d(channels, rank, 1, bias=False)
+            self.lora_up = nn.Conv2d(rank, channels, 1, bias=False)
+            self.post = nn.Conv2d(channels, channels, 1)
+            nn.init.normal_(self.lora_down.weight, std=1 / rank)
+            nn.init.zeros_(self.lora_up.weight)
+
+        def forward(self, x):
+            return self.post(F.relu(self.lora_up(self.lora_down(x))))
+    """,
+    # PyTorch: adaLN-Zero's modulation layer starts at zero (DiT).
+    """
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    class Conditioner(nn.Module):
+        def __init__(self, cond=128, dim=256):
+            super().__init__()
+            self.adaLN_modulation = nn.Linear(cond, dim)
+            self.post = nn.Linear(dim, dim)
+            nn.init.zeros_(self.adaLN_modulation.weight)
+            nn.init.zeros_(self.adaLN_modulation.bias)
+
+        def forward(self, c):
+            return self.post(F.relu(self.adaLN_modulation(c)))
+    """,
+    # PyTorch: normalization weights set to 1 and biases to 0.
+    """
+    import torch.nn as nn
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 16, 3)
+            self.bn = nn.BatchNorm2d(16)
+            self.ln = nn.LayerNorm(16)
+            nn.init.ones_(self.bn.weight)
+            nn.init.zeros_(self.bn.bias)
+            nn.init.constant_(self.ln.weight, 1.0)
+
+        def forward(self, x):
+            return self.ln(self.bn(self.conv(x)).mean((2, 3)))
+    """,
+]
+
+_IL001_INVALID = [
+    Case("""
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([
+            keras.Input((16,)),
+            layers.Dense(32, activation="relu", kernel_initializer="zeros"),
+            layers.Dense(1),
+        ])
+        """, line=6, fixed="""
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([
+            keras.Input((16,)),
+            layers.Dense(32, activation="relu", kernel_initializer="he_uniform"),
+            layers.Dense(1),
+        ])
+        """),
+    # A constant layer feeding a constant layer: the fix makes the first random, and the
+    # second then trains (IL101's).
+    Case("""
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([
+            keras.Input((16,)),
+            layers.Dense(32, activation="tanh", kernel_initializer="ones"),
+            layers.Dense(32, activation="tanh", kernel_initializer="ones"),
+            layers.Dense(1),
+        ])
+        """, line=6, fixed="""
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([
+            keras.Input((16,)),
+            layers.Dense(32, activation="tanh", kernel_initializer="glorot_uniform"),
+            layers.Dense(32, activation="tanh", kernel_initializer="ones"),
+            layers.Dense(1),
+        ])
+        """),
+    # A nonzero constant whose next layer is out of sight: a warning.
+    Case("""
+        from keras import layers, initializers
+
+        hidden = layers.Dense(32, activation="tanh",
+                              kernel_initializer=initializers.Constant(0.5))
+        """, line=4, severity="warning", fixed="""
+        from keras import layers, initializers
+
+        hidden = layers.Dense(32, activation="tanh",
+                              kernel_initializer=initializers.GlorotUniform())
+        """),
+    Case("""
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(784, 256)
+                self.fc2 = nn.Linear(256, 10)
+                nn.init.zeros_(self.fc1.weight)
+                nn.init.zeros_(self.fc1.bias)
+
+            def forward(self, x):
+                return self.fc2(F.relu(self.fc1(x)))
+        """, line=10, fixed="""
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(784, 256)
+                self.fc2 = nn.Linear(256, 10)
+                nn.init.kaiming_uniform_(self.fc1.weight, nonlinearity="relu")
+                nn.init.zeros_(self.fc1.bias)
+
+            def forward(self, x):
+                return self.fc2(F.relu(self.fc1(x)))
+        """),
+    Case("""
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+
+        class Net(nn.Module):
+            def __init__(self, n_in=784, n_hidden=256):
+                super().__init__()
+                self.w1 = nn.Parameter(torch.zeros(n_hidden, n_in))
+                self.out = nn.Linear(n_hidden, 10)
+
+            def forward(self, x):
+                return self.out(F.relu(F.linear(x, self.w1)))
+        """, line=9, fixed="""
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+
+        class Net(nn.Module):
+            def __init__(self, n_in=784, n_hidden=256):
+                super().__init__()
+                self.w1 = nn.Parameter(torch.randn(n_hidden, n_in) * (2 / n_in) ** 0.5)
+                self.out = nn.Linear(n_hidden, 10)
+
+            def forward(self, x):
+                return self.out(F.relu(F.linear(x, self.w1)))
+        """),
+    # One loop sets every layer to ones (biases to zeros): reported once, with no fix, since
+    # the output layer it also sets needs no change.
+    Case("""
+        import torch.nn as nn
+
+        net = nn.Sequential(nn.Linear(8, 32), nn.Tanh(),
+                            nn.Linear(32, 32), nn.Tanh(),
+                            nn.Linear(32, 1))
+        for m in net.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        """, line=8),
+]
+
+_IL101_VALID = [
+    # Dead (zero kernel and bias before ReLU): IL001's, at error.
+    """
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([
+        keras.Input((16,)),
+        layers.Dense(32, activation="relu", kernel_initializer="zeros"),
+        layers.Dense(1),
+    ])
+    """,
+    # Keras: a constant output layer.
+    """
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([
+        keras.Input((16,)),
+        layers.Dense(32, activation="tanh"),
+        layers.Dense(1, kernel_initializer="ones"),
+    ])
+    """,
+    # PyTorch: the default bias is random, so the units differ from the start.
+    """
+    import torch.nn as nn
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(16, 32)
+            self.fc2 = nn.Linear(32, 1)
+            nn.init.ones_(self.fc1.weight)
+
+        def forward(self, x):
+            return self.fc2(self.fc1(x).tanh())
+    """,
+    # PyTorch: normalization weights at 1 (DCGAN's weights_init).
+    """
+    import torch.nn as nn
+
+
+    def weights_init(m):
+        classname = m.__class__.__name__
+        if classname.find("BatchNorm") != -1:
+            m.weight.data.fill_(1)
+            m.bias.data.zero_()
+
+
+    net = nn.Sequential(nn.Conv2d(3, 16, 3), nn.BatchNorm2d(16), nn.ReLU(), nn.Conv2d(16, 1, 3))
+    net.apply(weights_init)
+    """,
+]
+
+_IL101_INVALID = [
+    Case("""
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([
+            keras.Input((16,)),
+            layers.Dense(32, activation="tanh", kernel_initializer="ones"),
+            layers.Dense(1),
+        ])
+        """, line=6, fixed="""
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([
+            keras.Input((16,)),
+            layers.Dense(32, activation="tanh", kernel_initializer="glorot_uniform"),
+            layers.Dense(1),
+        ])
+        """),
+    Case("""
+        import keras
+        from keras import layers, initializers
+
+        inputs = keras.Input((16,))
+        init = initializers.Constant(0.5)
+        h = layers.Dense(32, activation="sigmoid", kernel_initializer=init)(inputs)
+        outputs = layers.Dense(1, activation="sigmoid")(h)
+        """, line=6, fixed="""
+        import keras
+        from keras import layers, initializers
+
+        inputs = keras.Input((16,))
+        init = initializers.GlorotUniform()
+        h = layers.Dense(32, activation="sigmoid", kernel_initializer=init)(inputs)
+        outputs = layers.Dense(1, activation="sigmoid")(h)
+        """),
+    Case("""
+        import torch.nn as nn
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(16, 32)
+                self.fc2 = nn.Linear(32, 1)
+                nn.init.ones_(self.fc1.weight)
+                nn.init.zeros_(self.fc1.bias)
+
+            def forward(self, x):
+                return self.fc2(self.fc1(x).tanh())
+        """, line=9, fixed="""
+        import torch.nn as nn
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(16, 32)
+                self.fc2 = nn.Linear(32, 1)
+                nn.init.xavier_uniform_(self.fc1.weight, gain=nn.init.calculate_gain("tanh"))
+                nn.init.zeros_(self.fc1.bias)
+
+            def forward(self, x):
+                return self.fc2(self.fc1(x).tanh())
+        """),
+    Case("""
+        import torch.nn as nn
+
+        net = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 1))
+        net[0].weight.data.fill_(0.1)
+        net[0].bias.data.zero_()
+        """, line=4, fixed="""
+        import torch.nn as nn
+
+        net = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 1))
+        nn.init.kaiming_uniform_(net[0].weight.data, nonlinearity="relu")
+        net[0].bias.data.zero_()
+        """),
+]
+
+
 @rule("IL001", "constant-kernel", "error", fix="unsafe", severities=("warning", "error"),
       summary="Zero or constant kernel that never breaks symmetry or is dead",
       example=_mlp("relu", "zeros"), fixed=_mlp("relu", "he_uniform"),
       finding=("Dense before relu: zeros kernel and zero bias make it dead (output and "
-               "gradient stay 0); use he_uniform"))
+               "gradient stay 0); use he_uniform"),
+      valid=_IL001_VALID, invalid=_IL001_INVALID)
 @rule("IL101", "constant-kernel-random-next", "info", default=False, fix="unsafe",
       summary="Constant hidden kernel rescued by a random next layer", doc=_IL101_DOC,
       example=_mlp("tanh", "ones"), fixed=_mlp("tanh", "glorot_uniform"),
       finding=("Dense: constant kernel (1) trains only because the next layer is random; use "
-               "glorot_uniform"))
+               "glorot_uniform"),
+      valid=_IL101_VALID, invalid=_IL101_INVALID)
 def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     """
     ## What it does

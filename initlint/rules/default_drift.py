@@ -8,12 +8,12 @@ Selected explicitly (``--select IL102``, ``IL1`` or ``ALL``), every such layer i
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Set, Tuple, Union
 
 from .. import checker, variance
 from ..catalog import activations as A
 from ..model import Diagnostic, Edit, Fix, InitSpec, Layer, Network, Stack
-from . import Context, rule, setting
+from . import Case, Context, rule, setting
 from .common import fmt, layer_label, recommended_family, request_for, same_distribution
 from .glorot_relu import layer_figures
 
@@ -121,10 +121,11 @@ def default_code(layer: Layer) -> Optional[str]:
     return None
 
 
-def _keras_stack(init: str) -> str:
-    """IL102's example: ten ReLU Dense layers, with ``init`` spelled out when given."""
+def _keras_stack(init: str, depth: int = 10, act: str = "relu") -> str:
+    """A stack of ``depth`` Dense layers with ``act``, with ``init`` spelled out when given;
+    IL102's example is ten ReLU ones."""
     kw = f', kernel_initializer="{init}"' if init else ""
-    body = "".join(f'\n        layers.Dense(64, activation="relu"{kw}),' for _ in range(10))
+    body = "".join(f'\n        layers.Dense(64, activation="{act}"{kw}),' for _ in range(depth))
     return f"""
         import keras
         from keras import layers
@@ -136,9 +137,10 @@ def _keras_stack(init: str) -> str:
     """
 
 
-def _torch_stack(init_loop: bool) -> str:
-    """IL103's example: ten ReLU Linear layers, re-initialized with He when asked."""
-    body = "".join("\n        nn.Linear(256, 256), nn.ReLU()," for _ in range(10))
+def _torch_stack(init_loop: bool, depth: int = 10, between: str = "") -> str:
+    """A stack of ``depth`` ReLU Linear layers (``between`` each and its ReLU), re-initialized
+    with He when asked; IL103's example is ten."""
+    body = "".join(f"\n        nn.Linear(256, 256), {between}nn.ReLU()," for _ in range(depth))
     loop = """
     for m in model.modules():
         if isinstance(m, nn.Linear):
@@ -152,18 +154,155 @@ def _torch_stack(init_loop: bool) -> str:
     """
 
 
+# --- cases: tests/test_rule_cases.py lints each with the rule selected ------------------------
+# Selected by name, the rules report every such layer at info; the cases with
+# ``explicit=False`` are linted as most users run them, where a run is judged by depth.
+
+_IL102_VALID: List[Union[str, Case]] = [
+    # Five layers: too shallow for the default to matter.
+    Case(_keras_stack("", depth=5), explicit=False),
+    # He spelled out.
+    """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((32,))
+    x = layers.Conv1D(16, 3, activation="relu", kernel_initializer="he_uniform")(inputs)
+    """,
+    # Glorot is the right default for tanh.
+    _keras_stack("", depth=10, act="tanh"),
+    # Normalized before its activation: the kernel's scale is divided out.
+    """
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([
+        keras.Input((64,)),
+        layers.Dense(64),
+        layers.BatchNormalization(),
+        layers.ReLU(),
+        layers.Dense(10),
+    ])
+    """,
+    # PyTorch's default is IL103's.
+    """
+    import torch.nn as nn
+
+    net = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    """,
+]
+
+_IL102_INVALID = [
+    # Judged by depth: 16 layers lose 256x of the signal (error).
+    Case(_keras_stack("", depth=16), line=6, severity="error", explicit=False,
+         fixed=_keras_stack("he_uniform", depth=16)),
+    # 8 layers: measurable (16x), but at most info this shallow.
+    Case(_keras_stack("", depth=8), line=6, severity="info", explicit=False),
+    # Selected by name: every such layer, at info.
+    Case("""
+        from keras import layers
+
+        hidden = layers.Dense(64, activation="relu")
+        """, line=3, severity="info", fixed="""
+        from keras import layers
+
+        hidden = layers.Dense(64, activation="relu", kernel_initializer="he_uniform")
+        """),
+    Case("""
+        import keras
+        from keras import layers
+
+        inputs = keras.Input((32,))
+        x = layers.Conv1D(16, 3, activation="relu")(inputs)
+        x = layers.Conv1D(16, 3, kernel_initializer="he_uniform", activation="relu")(x)
+        """, line=5, fixed="""
+        import keras
+        from keras import layers
+
+        inputs = keras.Input((32,))
+        x = layers.Conv1D(16, 3, activation="relu", kernel_initializer="he_uniform")(inputs)
+        x = layers.Conv1D(16, 3, kernel_initializer="he_uniform", activation="relu")(x)
+        """),
+]
+
+_IL103_VALID: List[Union[str, Case]] = [
+    # Five layers: too shallow for the default to matter (pytorch/examples' MNIST network is
+    # four).
+    Case(_torch_stack(False, depth=5), explicit=False),
+    # Re-initialized with He in a modules() loop.
+    _torch_stack(True),
+    # BatchNorm before each ReLU divides the kernel's scale out.
+    _torch_stack(False, depth=3, between="nn.BatchNorm1d(256), "),
+    # tanh layers at the default: not the ReLU family.
+    """
+    import torch.nn as nn
+
+    net = nn.Sequential(nn.Linear(64, 64), nn.Tanh(),
+                        nn.Linear(64, 64), nn.Tanh(),
+                        nn.Linear(64, 1))
+    """,
+    # Keras's default is IL102's.
+    """
+    from keras import layers
+
+    hidden = layers.Dense(64, activation="relu")
+    """,
+]
+
+_IL103_INVALID = [
+    # Judged by depth: ten layers keep 0.000315x of the signal (error).
+    Case(_torch_stack(False), line=4, severity="error", explicit=False),
+    # Six layers: at most info this shallow.
+    Case(_torch_stack(False, depth=6), line=4, severity="info", explicit=False),
+    # Selected by name: every such layer, at info.
+    Case("""
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(784, 256)
+                self.fc2 = nn.Linear(256, 10)
+
+            def forward(self, x):
+                return self.fc2(F.relu(self.fc1(x)))
+        """, line=8, severity="info"),
+    Case("""
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(1, 32, 3, 1)
+                self.conv2 = nn.Conv2d(32, 64, 3, 1)
+                self.fc = nn.Linear(9216, 10)
+
+            def forward(self, x):
+                x = F.relu(self.conv1(x))
+                x = F.relu(self.conv2(x))
+                return self.fc(x.flatten(1))
+        """, severity="info"),
+]
+
+
 @rule("IL102", "glorot-default-with-relu", "error", fix="safe", scope="network",
       severities=("info", "warning", "error"),
       summary="ReLU stack left at Keras's default Glorot, judged by its predicted drift",
       doc=_IL102_DOC, example=_keras_stack(""), fixed=_keras_stack("he_uniform"),
       finding=("10 Dense layers (relu) at default glorot_uniform: signal std falls to 0.0442x "
-               "over them; use he_uniform"))
+               "over them; use he_uniform"),
+      valid=_IL102_VALID, invalid=_IL102_INVALID)
 @rule("IL103", "torch-default-with-relu", "error", scope="network",
       severities=("info", "warning", "error"),
       summary="ReLU stack left at PyTorch's default init, judged by its predicted drift",
       doc=_IL103_DOC, example=_torch_stack(False), fixed=_torch_stack(True),
       finding=("10 Linear layers (relu) at PyTorch's default init: signal std falls to "
-               "0.000315x over them; use kaiming_uniform_"))
+               "0.000315x over them; use kaiming_uniform_"),
+      valid=_IL103_VALID, invalid=_IL103_INVALID)
 def check(network: Network, ctx: Context) -> Iterator[Diagnostic]:
     for layer in network.layers:
         code = default_code(layer)
@@ -171,7 +310,7 @@ def check(network: Network, ctx: Context) -> Iterator[Diagnostic]:
             yield _per_layer(layer, code, ctx)
     for stack in network.stacks:
         for run in _runs(stack):
-            codes = {default_code(layer) for layer in run} - {None}
+            codes = {c for c in map(default_code, run) if c is not None}
             for code in sorted(codes):
                 if code not in ctx.explicit:
                     d = _judge(run, code, ctx)
@@ -239,35 +378,76 @@ def _judge(run: List[Layer], code: str, ctx: Context) -> Optional[Diagnostic]:
     depth = len(run)
     if depth < _setting(ctx, "drift-min-depth"):
         return None  # too shallow for the drift to matter in training
-    steps = [_modelled(layer) for layer in run]
+    drifts = _drifts(run)
+    if drifts is None:
+        return None
+    r, rec = drifts
+    verdict = _verdict(r, rec, {layer.activation.name for layer in run}, ctx)
+    if verdict is None:
+        return None
+    severity, what = verdict
+    if depth < _setting(ctx, "drift-full-depth"):
+        severity = "info"  # measurable, but training was not shown to fail this shallow
+    defaults = [layer for layer in run if default_code(layer) == code]
+    first = defaults[0]
+    kernel = first.activated_kernel
+    assert kernel is not None
+    new = ctx.name(first, request_for(first, kernel.init, family="he"))
+    d = Diagnostic(code, severity, _run_message(run, kernel.init, what, new, r, rec), first.node,
+                   _run_fix(defaults, new, ctx))
+    d.layer = first
+    return d
+
+
+def _drifts(run: List[Layer]) -> Optional[Tuple[checker.Result, checker.Result]]:
+    """The run through the variance checker as it is initialized, and with the recommended
+    initializer (of the same distribution) on every layer; None when it cannot model it."""
+    steps: List[checker.Step] = []
+    for layer in run:
+        step = _modelled(layer)
+        if step is None:  # not in a run from _runs
+            return None
+        steps.append(step)
     rec_steps = [checker.Step(s.fan_in, s.fan_out, s.activation, variance.family_spec(
         recommended_family(layer), same_distribution(s.init)), s.params, s.receptive, s.name,
         s.kind) for s, layer in zip(steps, run)]
     try:
-        r = checker.analytic(steps)  # type: ignore[arg-type]
-        rec = checker.analytic(rec_steps)
+        return checker.analytic(steps), checker.analytic(rec_steps)
     except checker.Unsupported:
         return None
+
+
+def _verdict(r: checker.Result, rec: checker.Result, acts: Set[str], ctx: Context
+             ) -> Optional[Tuple[str, str]]:
+    """The worst of what the run's drift passes, as (severity, what happens to the signal),
+    or None when it passes no threshold. On a tie the first found is kept."""
     fwd, bwd = r.forward_drift, r.backward_drift
     # Judge the drift the initializer causes: relative to the recommended one on the same run,
     # so that fan ratios (a tapering network's gradient) do not count against the default.
     rel_f = fwd / rec.forward_drift if rec.forward_drift > 0 else fwd
     rel_b = bwd / rec.backward_drift if rec.backward_drift > 0 else bwd
-    sat = max(s.saturated for s in r.steps)
-    acts = {layer.activation.name for layer in run}
-    severity: Optional[str] = None
-    what = ""
+    found = [_explosion(rel_f, fwd, ctx), _vanishing(rel_f, rel_b, fwd, bwd, ctx)]
+    if acts & {"tanh", "sigmoid"} and rel_b >= _setting(ctx, "drift-backward-growth-warning"):
+        found.append(("warning", f"gradient std grows {fmt(bwd)}x"))
+    found.append(_saturation(max(s.saturated for s in r.steps), ctx))
+    worst: Optional[Tuple[str, str]] = None
+    for v in found:
+        if v is not None and (worst is None or _RANK[v[0]] > _RANK[worst[0]]):
+            worst = v
+    return worst
 
-    def worse(sev: str, text: str) -> None:
-        nonlocal severity, what
-        if severity is None or _RANK[sev] > _RANK[severity]:
-            severity, what = sev, text
 
-    kinds = "/".join(sorted({layer.type_name for layer in run}))
+def _explosion(rel_f: float, fwd: float, ctx: Context) -> Optional[Tuple[str, str]]:
     if rel_f >= _setting(ctx, "drift-explode-error"):
-        worse("error", f"signal std grows to {fmt(fwd)}x")
-    elif rel_f >= _setting(ctx, "drift-explode-warning"):
-        worse("warning", f"signal std grows to {fmt(fwd)}x")
+        return "error", f"signal std grows to {fmt(fwd)}x"
+    if rel_f >= _setting(ctx, "drift-explode-warning"):
+        return "warning", f"signal std grows to {fmt(fwd)}x"
+    return None
+
+
+def _vanishing(rel_f: float, rel_b: float, fwd: float, bwd: float, ctx: Context
+               ) -> Optional[Tuple[str, str]]:
+    """Vanishing forward or backward, whichever is worse against the recommended init."""
     vanish = max(1 / rel_f if rel_f > 0 else float("inf"),
                  1 / rel_b if rel_b > 0 else float("inf"))
     forward = rel_f <= rel_b * (1 + 1e-6)
@@ -275,43 +455,40 @@ def _judge(run: List[Layer], code: str, ctx: Context) -> Optional[Diagnostic]:
     shrunk = fwd if forward else bwd
     for level in ("error", "warning", "info"):
         if vanish >= _setting(ctx, f"drift-vanish-{level}"):
-            worse(level, f"{direction} falls to {fmt(shrunk)}x")
-            break
-    if acts & {"tanh", "sigmoid"} and rel_b >= _setting(ctx, "drift-backward-growth-warning"):
-        worse("warning", f"gradient std grows {fmt(bwd)}x")
+            return level, f"{direction} falls to {fmt(shrunk)}x"
+    return None
+
+
+def _saturation(sat: float, ctx: Context) -> Optional[Tuple[str, str]]:
     if sat > _setting(ctx, "saturation-error"):
-        worse("error", f"{fmt(sat * 100)}% of units saturate")
-    elif sat > _setting(ctx, "saturation-warning"):
-        worse("warning", f"{fmt(sat * 100)}% of units saturate")
-    if severity is None:
-        return None
-    if depth < _setting(ctx, "drift-full-depth"):
-        severity = "info"  # measurable, but training was not shown to fail this shallow
-    defaults = [layer for layer in run if default_code(layer) == code]
-    first = defaults[0]
-    kernel = first.activated_kernel
-    assert kernel is not None
-    req = request_for(first, kernel.init, family="he")
-    new = ctx.name(first, req)
-    act = "/".join(sorted(acts))
+        return "error", f"{fmt(sat * 100)}% of units saturate"
+    if sat > _setting(ctx, "saturation-warning"):
+        return "warning", f"{fmt(sat * 100)}% of units saturate"
+    return None
+
+
+def _run_message(run: List[Layer], spec: InitSpec, what: str, new: str, r: checker.Result,
+                 rec: checker.Result) -> str:
+    depth = len(run)
+    kinds = "/".join(sorted({layer.type_name for layer in run}))
+    act = "/".join(sorted({layer.activation.name for layer in run}))
     names = [layer.name for layer in run if layer.name]
     span = f" ({names[0]} to {names[-1]})" if len(names) == len(run) else ""
-    msg = (f"{depth} {kinds} layers ({act}) at {_default_name(kernel.init)}: "
-           f"{what} over them; use {new}\n"
-           f"From the first to the last of these {depth} layers{span}: forward {fmt(fwd)}x, "
-           f"backward {fmt(bwd)}x; {new} keeps {fmt(rec.forward_drift)}x forward, "
-           f"{fmt(rec.backward_drift)}x backward.")
+    return (f"{depth} {kinds} layers ({act}) at {_default_name(spec)}: "
+            f"{what} over them; use {new}\n"
+            f"From the first to the last of these {depth} layers{span}: forward "
+            f"{fmt(r.forward_drift)}x, backward {fmt(r.backward_drift)}x; {new} keeps "
+            f"{fmt(rec.forward_drift)}x forward, {fmt(rec.backward_drift)}x backward.")
+
+
+def _run_fix(defaults: List[Layer], new: str, ctx: Context) -> Optional[Fix]:
+    """He on every default layer of the run, or no fix when one of them cannot be rendered."""
     edits: List[Edit] = []
     for layer in defaults:
         w = layer.activated_kernel
         assert w is not None
         e = ctx.render(layer, w, request_for(layer, w.init, family="he"))
         if not e:
-            edits = []
-            break
+            return None
         edits.extend(e)
-    fix = Fix("safe", f"Use {new} on {len(defaults)} layers", edits) if edits else None
-    d = Diagnostic(code, severity, msg, first.node, fix)
-    d.layer = first
-    return d
-
+    return Fix("safe", f"Use {new} on {len(defaults)} layers", edits) if edits else None

@@ -2,13 +2,182 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 from .. import checker, variance
 from ..catalog import activations as A
-from ..model import Diagnostic, Layer
-from . import Context, rule
+from ..model import Activation, Diagnostic, InitSpec, Layer, Weight
+from . import Case, Context, rule
 from .common import fmt, layer_label, request_for
+
+
+# --- cases: tests/test_rule_cases.py lints each with the rule selected ------------------------
+
+_VALID = [
+    # Glorot is the right choice for tanh.
+    """
+    from keras import layers
+
+    hidden = layers.Dense(64, activation="tanh", kernel_initializer="glorot_uniform")
+    """,
+    # Keras: normalized before its activation, the kernel's scale is divided out.
+    """
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([
+        keras.Input((64,)),
+        layers.Dense(64, kernel_initializer="glorot_uniform"),
+        layers.BatchNormalization(),
+        layers.Activation("relu"),
+        layers.Dense(10),
+    ])
+    """,
+    # Keras: left at the default Glorot, which is IL102's.
+    """
+    from keras import layers
+
+    hidden = layers.Dense(64, activation="relu")
+    """,
+    # PyTorch: a transformer MLP block inside a residual branch, its scale added, not
+    # compounded.
+    """
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    class MLPBlock(nn.Module):
+        def __init__(self, dim=512):
+            super().__init__()
+            self.norm = nn.LayerNorm(dim)
+            self.fc1 = nn.Linear(dim, 4 * dim)
+            self.fc2 = nn.Linear(4 * dim, dim)
+            nn.init.xavier_uniform_(self.fc1.weight)
+            nn.init.xavier_uniform_(self.fc2.weight)
+
+        def forward(self, x):
+            return x + self.fc2(F.gelu(self.fc1(self.norm(x))))
+    """,
+    # PyTorch: Xavier with ReLU's gain is He's variance.
+    """
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(784, 256)
+            self.fc2 = nn.Linear(256, 10)
+            nn.init.xavier_uniform_(self.fc1.weight, gain=nn.init.calculate_gain("relu"))
+
+        def forward(self, x):
+            return self.fc2(F.relu(self.fc1(x)))
+    """,
+    # PyTorch: the output layer has no ReLU.
+    """
+    import torch.nn as nn
+
+    net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    nn.init.xavier_uniform_(net[2].weight)
+    """,
+]
+
+_INVALID = [
+    Case("""
+        from keras import layers
+
+        hidden = layers.Dense(64, activation="relu", kernel_initializer="glorot_uniform")
+        """, line=3, fixed="""
+        from keras import layers
+
+        hidden = layers.Dense(64, activation="relu", kernel_initializer="he_uniform")
+        """),
+    # The class keeps its alias and seed; normal stays normal.
+    Case("""
+        import keras
+        from keras import initializers as inits
+
+        model = keras.Sequential([
+            keras.Input((32,)),
+            keras.layers.Conv1D(16, 3, activation="elu",
+                                kernel_initializer=inits.GlorotNormal(seed=3)),
+            keras.layers.Dense(1),
+        ])
+        """, line=7, fixed="""
+        import keras
+        from keras import initializers as inits
+
+        model = keras.Sequential([
+            keras.Input((32,)),
+            keras.layers.Conv1D(16, 3, activation="elu",
+                                kernel_initializer=inits.HeNormal(seed=3)),
+            keras.layers.Dense(1),
+        ])
+        """),
+    Case("""
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(784, 256)
+                self.fc2 = nn.Linear(256, 10)
+                nn.init.xavier_uniform_(self.fc1.weight)
+
+            def forward(self, x):
+                return self.fc2(F.relu(self.fc1(x)))
+        """, line=10, fixed="""
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(784, 256)
+                self.fc2 = nn.Linear(256, 10)
+                nn.init.kaiming_uniform_(self.fc1.weight, nonlinearity="relu")
+
+            def forward(self, x):
+                return self.fc2(F.relu(self.fc1(x)))
+        """),
+    # The leaky slope goes into the fix.
+    Case("""
+        from torch import nn
+        from torch.nn import init
+        import torch.nn.functional as F
+
+
+        class Discriminator(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 64, 4, 2, 1)
+                self.fc = nn.Linear(64 * 16 * 16, 1)
+                init.xavier_normal_(self.conv.weight)
+
+            def forward(self, x):
+                return self.fc(F.leaky_relu(self.conv(x), 0.2).flatten(1))
+        """, line=11, fixed="""
+        from torch import nn
+        from torch.nn import init
+        import torch.nn.functional as F
+
+
+        class Discriminator(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 64, 4, 2, 1)
+                self.fc = nn.Linear(64 * 16 * 16, 1)
+                init.kaiming_normal_(self.conv.weight, a=0.2, nonlinearity="leaky_relu")
+
+            def forward(self, x):
+                return self.fc(F.leaky_relu(self.conv(x), 0.2).flatten(1))
+        """),
+]
+
 
 @rule("IL002", "glorot-with-relu", "warning", fix="safe",
       summary="Explicit Glorot/Xavier initializer on a ReLU-family layer",
@@ -23,7 +192,8 @@ from .common import fmt, layer_label, request_for
           hidden = layers.Dense(64, activation="relu", kernel_initializer="he_uniform")
       """,
       finding=("Dense hidden (relu): glorot_uniform shrinks signal std to 0.707x per layer; "
-              "use he_uniform"))
+              "use he_uniform"),
+      valid=_VALID, invalid=_INVALID)
 def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     """
     ## What it does
@@ -87,7 +257,7 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
         yield Diagnostic("IL002", "warning", msg, node, fix)
 
 
-def layer_figures(layer: Layer, w, new: str) -> str:
+def layer_figures(layer: Layer, w: Weight, new: str) -> str:
     """What one layer's kernel does to the signal and the fix ("shrinks the signal std to
     0.707x per layer; use he_uniform"), then a line of details, from the variance checker."""
     act = layer.activation
@@ -109,7 +279,7 @@ def layer_figures(layer: Layer, w, new: str) -> str:
             f"layer in a row.")
 
 
-def _gain(spec, act, fan_in: int, fan_out: int):
+def _gain(spec: InitSpec, act: Activation, fan_in: int, fan_out: int) -> Optional[float]:
     """The std factor of one such layer, from the variance checker: the drift over two
     identical layers (exact for the scale-free ReLU family)."""
     step = checker.Step(fan_in, fan_out, act.name, spec, dict(act.params))

@@ -6,8 +6,9 @@ import math
 from typing import Iterator, Optional, Tuple
 
 from .. import checker, variance
+from ..catalog import idioms
 from ..model import Diagnostic, InitSpec, Layer
-from . import Context, rule, setting
+from . import Case, Context, rule, setting
 from .common import (deliberate_by_name, fmt, is_output_like, layer_label, recommended_family,
                      request_for)
 
@@ -17,15 +18,326 @@ DEFAULT_RATIO = setting("il003-ratio", 4.0)
 #: Without a known fan-in, an explicit std at least this large is reported (at fan-in 100 it
 #: already gives a pre-activation std of 2).
 DEFAULT_LARGE_STD = setting("il003-large-std", 0.2)
-#: An explicit std in this band is a convention, not an oversight: GPT-2, BERT and ViT use
-#: 0.02 (with LayerNorm after it), DCGAN 0.02 (with BatchNorm after it), many others 0.01.
-CONVENTION_STD = (0.01, 0.02)
 
 
 def _std_text(spec: InitSpec) -> str:
     if spec.distribution == "uniform":
         return f"U({fmt(spec.low or 0.0)}, {fmt(spec.high or 0.0)})"
     return f"std {fmt(spec.std or 0.0)}"
+
+
+# --- cases: tests/test_rule_cases.py lints each with the rule selected ------------------------
+
+_VALID = [
+    # PyTorch: GPT-2's std 0.02 on every Linear and Embedding, LayerNorm before the head.
+    """
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    class GPTBlock(nn.Module):
+        def __init__(self, vocab=50257, n_embd=768):
+            super().__init__()
+            self.wte = nn.Embedding(vocab, n_embd)
+            self.c_fc = nn.Linear(n_embd, 4 * n_embd)
+            self.c_proj = nn.Linear(4 * n_embd, n_embd)
+            self.ln_f = nn.LayerNorm(n_embd)
+            self.lm_head = nn.Linear(n_embd, vocab, bias=False)
+            self.apply(self._init_weights)
+
+        def _init_weights(self, module):
+            if isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            elif isinstance(module, nn.Embedding):
+                nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+        def forward(self, idx):
+            x = self.wte(idx)
+            x = x + self.c_proj(F.gelu(self.c_fc(x)))
+            return self.lm_head(self.ln_f(x))
+    """,
+    # PyTorch: DCGAN's weights_init, N(0, 0.02) convolutions and N(1, 0.02) BatchNorm gammas.
+    """
+    import torch.nn as nn
+
+
+    def weights_init(m):
+        classname = m.__class__.__name__
+        if classname.find("Conv") != -1:
+            nn.init.normal_(m.weight.data, 0.0, 0.02)
+        elif classname.find("BatchNorm") != -1:
+            nn.init.normal_(m.weight.data, 1.0, 0.02)
+            nn.init.constant_(m.bias.data, 0)
+
+
+    netD = nn.Sequential(
+        nn.Conv2d(3, 64, 4, 2, 1, bias=False),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(64, 128, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(128),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(128, 1, 4, 1, 0, bias=False),
+        nn.Sigmoid(),
+    )
+    netD.apply(weights_init)
+    """,
+    # PyTorch: learned class and register tokens and a positional table drawn at std 1.
+    """
+    import torch
+    import torch.nn as nn
+
+
+    class ViTEmbed(nn.Module):
+        def __init__(self, dim=768, num_patches=196):
+            super().__init__()
+            self.proj = nn.Conv2d(3, dim, 16, 16)
+            self.cls_token = nn.Parameter(torch.randn(1, 1, dim))
+            self.pos_embed = nn.Parameter(torch.randn(1, num_patches + 1, dim))
+            self.register_tokens = nn.Parameter(torch.randn(1, 4, dim))
+
+        def forward(self, x):
+            x = self.proj(x).flatten(2).transpose(1, 2)
+            x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
+            return x + self.pos_embed
+    """,
+    # PyTorch: a classifier head drawn small on purpose.
+    """
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(512, 512)
+            self.head = nn.Linear(512, 1000)
+            nn.init.kaiming_normal_(self.fc.weight, nonlinearity="relu")
+            nn.init.normal_(self.head.weight, std=0.001)
+
+        def forward(self, x):
+            return self.head(F.relu(self.fc(x)))
+    """,
+    # PyTorch: a learned query of attention pooling, drawn at std 1.
+    """
+    import torch
+    import torch.nn as nn
+
+
+    class AttentionPool(nn.Module):
+        def __init__(self, dim=256):
+            super().__init__()
+            self.query = nn.Parameter(torch.randn(dim, 1))
+            self.proj = nn.Linear(dim, 10)
+
+        def forward(self, x):
+            weights = torch.softmax(x @ self.query, dim=1)
+            return self.proj((weights * x).sum(1))
+    """,
+    # Keras: the DCGAN discriminator of the keras.io example, RandomNormal(stddev=0.02).
+    """
+    import keras
+    from keras import layers, initializers
+
+    init = initializers.RandomNormal(mean=0.0, stddev=0.02)
+    discriminator = keras.Sequential([
+        keras.Input((64, 64, 3)),
+        layers.Conv2D(64, 4, strides=2, padding="same", kernel_initializer=init),
+        layers.LeakyReLU(0.2),
+        layers.Conv2D(128, 4, strides=2, padding="same", kernel_initializer=init),
+        layers.BatchNormalization(),
+        layers.LeakyReLU(0.2),
+        layers.Flatten(),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+    """,
+    # Keras: a softmax output drawn small on purpose.
+    """
+    import keras
+    from keras import layers, initializers
+
+    model = keras.Sequential([
+        keras.Input((512,)),
+        layers.Dense(512, activation="relu", kernel_initializer="he_normal"),
+        layers.Dense(10, activation="softmax",
+                     kernel_initializer=initializers.RandomNormal(stddev=0.001)),
+    ])
+    """,
+    # NumPy: the data a from-scratch regression draws is not a weight.
+    """
+    import numpy as np
+
+    X = np.random.randn(200, 3)
+    true_w = np.array([[2.0], [-1.0], [0.5]])
+    y = X @ true_w + 0.1 * np.random.randn(200, 1)
+    theta = np.zeros((3, 1))
+    for _ in range(100):
+        theta -= 0.1 * X.T @ (X @ theta - y) / 200
+    """,
+    # NumPy: draws scaled by the fan-in.
+    """
+    import numpy as np
+
+
+    def relu(z):
+        return np.maximum(z, 0)
+
+
+    n_in, n_hidden = 784, 128
+    W1 = np.random.randn(n_in, n_hidden) * np.sqrt(2 / n_in)
+    W2 = np.random.randn(n_hidden, 10) / np.sqrt(n_hidden)
+
+
+    def forward(X):
+        return relu(X @ W1) @ W2
+    """,
+]
+
+_INVALID = [
+    Case("""
+        from keras import layers
+
+        hidden = layers.Dense(64, activation="relu", kernel_initializer="normal")
+        """, line=3, fixed="""
+        from keras import layers
+
+        hidden = layers.Dense(64, activation="relu", kernel_initializer="he_normal")
+        """),
+    # The seed stays; normal stays normal.
+    Case("""
+        import keras
+        from keras import layers, initializers
+
+        model = keras.Sequential([
+            keras.Input((250,)),
+            layers.Dense(100, activation="sigmoid",
+                         kernel_initializer=initializers.RandomNormal(stddev=1.0, seed=7)),
+            layers.Dense(1),
+        ])
+        """, line=7, fixed="""
+        import keras
+        from keras import layers, initializers
+
+        model = keras.Sequential([
+            keras.Input((250,)),
+            layers.Dense(100, activation="sigmoid",
+                         kernel_initializer=initializers.GlorotNormal(seed=7)),
+            layers.Dense(1),
+        ])
+        """),
+    # Keras: a small std outside the convention, 4x too small for this width.
+    Case("""
+        import keras
+        from keras import layers, initializers
+
+        model = keras.Sequential([
+            keras.Input((768,)),
+            layers.Dense(3072, activation="gelu",
+                         kernel_initializer=initializers.TruncatedNormal(stddev=0.002)),
+            layers.Dense(768),
+        ])
+        """, line=7),
+    Case("""
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(512, 512)
+                self.fc2 = nn.Linear(512, 10)
+                nn.init.normal_(self.fc1.weight)
+
+            def forward(self, x):
+                return self.fc2(F.relu(self.fc1(x)))
+        """, line=10, fixed="""
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(512, 512)
+                self.fc2 = nn.Linear(512, 10)
+                nn.init.kaiming_normal_(self.fc1.weight, nonlinearity="relu")
+
+            def forward(self, x):
+                return self.fc2(F.relu(self.fc1(x)))
+        """),
+    # U(0, 1) has mean 0.5.
+    Case("""
+        import torch.nn as nn
+
+        net = nn.Sequential(nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 1))
+        net[0].weight.data.uniform_()
+        """, line=4, fixed="""
+        import torch.nn as nn
+
+        net = nn.Sequential(nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 1))
+        nn.init.xavier_uniform_(net[0].weight.data, gain=nn.init.calculate_gain("tanh"))
+        """),
+    Case("""
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w1 = nn.Parameter(torch.randn(256, 784))
+                self.fc2 = nn.Linear(256, 10)
+
+            def forward(self, x):
+                return self.fc2(F.relu(F.linear(x, self.w1)))
+        """, line=9, fixed="""
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w1 = nn.Parameter(torch.randn(256, 784) * (2 / 784) ** 0.5)
+                self.fc2 = nn.Linear(256, 10)
+
+            def forward(self, x):
+                return self.fc2(F.relu(F.linear(x, self.w1)))
+        """),
+    Case("""
+        import numpy as np
+
+
+        def relu(z):
+            return np.maximum(z, 0)
+
+
+        n_in, n_hidden = 784, 128
+        W1 = np.random.randn(n_in, n_hidden)
+        W2 = np.random.randn(n_hidden, 10) * np.sqrt(2 / n_hidden)
+
+
+        def forward(X):
+            return relu(X @ W1) @ W2
+        """, line=9, fixed="""
+        import numpy as np
+
+
+        def relu(z):
+            return np.maximum(z, 0)
+
+
+        n_in, n_hidden = 784, 128
+        W1 = np.random.randn(n_in, n_hidden) * np.sqrt(2 / n_in)
+        W2 = np.random.randn(n_hidden, 10) * np.sqrt(2 / n_hidden)
+
+
+        def forward(X):
+            return relu(X @ W1) @ W2
+        """),
+]
 
 
 @rule("IL003", "unscaled-random-kernel", "warning", fix="unsafe",
@@ -40,7 +352,8 @@ def _std_text(spec: InitSpec) -> str:
 
           hidden = layers.Dense(64, activation="relu", kernel_initializer="he_normal")
       """,
-      finding="Dense hidden: normal (std 0.05) ignores fan-in; use he_normal")
+      finding="Dense hidden: normal (std 0.05) ignores fan-in; use he_normal",
+      valid=_VALID, invalid=_INVALID)
 def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     """
     ## What it does
@@ -116,55 +429,90 @@ def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optio
     if var is None:
         return None
     eq_std = math.sqrt(var + spec.mean**2)
-    fam = recommended_family(layer)
-    label = layer_label(layer)
-    nonzero_mean = abs(spec.mean) > 1e-12
-    lo, hi = CONVENTION_STD
-    if spec.explicit_scale and not nonzero_mean and lo * (1 - 1e-9) <= eq_std <= hi * (1 + 1e-9):
-        return None  # the deliberate small std of transformers and DCGAN
-    scale = _std_text(spec)
-    shown = scale.split(" ")[-1].strip("()")
-    what = spec.display if "(" in spec.display and shown in spec.display else (
-        f"{spec.display} ({scale})")
-    if nonzero_mean:
-        head = f"{label}: {spec.display} has mean {fmt(spec.mean)}, so units start correlated"
-        why = ("Every weight has the same sign, so all units see nearly the same input at "
-               "first, and the variance ignores fan-in. ")
-    else:
-        head = f"{label}: {what} ignores fan-in"
-        why = ""
+    if _chosen_scale(spec) and idioms.convention_std(eq_std):
+        return None  # the deliberate small std of transformers and DCGAN (idioms.CONVENTION_STD)
     if fan_in is not None:
-        pre, sat = _checked(layer, spec, fan_in, fan_out)
-        rec, _ = _checked(layer, variance.family_spec(fam), fan_in, fan_out)
-        if pre is None or rec is None or rec == 0:
-            return None
-        ratio = pre / rec
-        if spec.explicit_scale and not nonzero_mean:
-            if is_output_like(layer) or layer.residual_branch_end or deliberate_by_name(layer):
-                return None
-            if 1 / ratio_limit <= ratio <= ratio_limit:
-                return None
-        saturating = sat is not None and sat > 0.1
-        if 0.5 <= ratio <= 2 and not saturating and alone:
-            # A one-layer model (a linear regression's theta = randn(2, 1)) at a width where
-            # the checker finds nothing wrong: there is no depth for the scale to compound over.
-            return None
-        consequence = "the signal shrinks" if ratio < 1 else "the signal grows"
-        if 0.5 <= ratio <= 2:
-            consequence = "the scale is right for this width only"
-        first = (f"{head}; use {new}" if nonzero_mean else
-                 f"{head}: pre-activation std {fmt(pre)} (fan-in {fan_in}); use {new}")
-        if saturating:
-            consequence = (f"{fmt(sat * 100)}% of {layer.activation.name} units saturate "
-                           f"(f' < 0.01)")
-            if not nonzero_mean:
-                first = (f"{label}: {what} saturates {fmt(sat * 100)}% of "
-                         f"{layer.activation.name} units at fan-in {fan_in}; use {new}")
-        return (f"{first}\n{why}Pre-activation std ≈ std(W)·√fan_in = {fmt(eq_std)}·√{fan_in} "
-                f"= {fmt(pre)} for unit inputs: {consequence}; {new} gives {fmt(rec)}.")
-    if spec.explicit_scale and not nonzero_mean:
-        if eq_std < large_std or is_output_like(layer) or layer.residual_branch_end:
-            return None
+        return _at_fan_in(layer, spec, fan_in, fan_out, ratio_limit, new, alone, eq_std)
+    if _chosen_scale(spec) and (eq_std < large_std or is_output_like(layer)
+                                or layer.residual_branch_end):
+        return None
+    head, why = _head(layer, spec)
     return (f"{head}; use {new}\n{why}Pre-activation std ≈ {fmt(eq_std)}·√fan_in: "
             f"{fmt(eq_std * math.sqrt(64))} at fan-in 64, {fmt(eq_std * math.sqrt(1024))} at "
             f"fan-in 1024; {new} scales with the fan.")
+
+
+def _nonzero_mean(spec: InitSpec) -> bool:
+    return abs(spec.mean) > 1e-12
+
+
+def _chosen_scale(spec: InitSpec) -> bool:
+    """A zero-mean scale the user wrote (``stddev=0.02``): judged more leniently than a
+    default's, since it may be deliberate."""
+    return spec.explicit_scale and not _nonzero_mean(spec)
+
+
+def _what(spec: InitSpec) -> str:
+    """The initializer with its scale: ``normal (std 0.05)``, or its display when that shows
+    the scale already (``RandomNormal(stddev=1.0)``)."""
+    scale = _std_text(spec)
+    shown = scale.split(" ")[-1].strip("()")
+    if "(" in spec.display and shown in spec.display:
+        return spec.display
+    return f"{spec.display} ({scale})"
+
+
+def _head(layer: Layer, spec: InitSpec) -> Tuple[str, str]:
+    """The start of the first line (what is wrong), and the start of the details (why, for a
+    nonzero mean; else empty)."""
+    label = layer_label(layer)
+    if _nonzero_mean(spec):
+        return (f"{label}: {spec.display} has mean {fmt(spec.mean)}, so units start correlated",
+                "Every weight has the same sign, so all units see nearly the same input at "
+                "first, and the variance ignores fan-in. ")
+    return f"{label}: {_what(spec)} ignores fan-in", ""
+
+
+def _left_alone(layer: Layer, spec: InitSpec, ratio: float, ratio_limit: float,
+                saturating: bool, alone: bool) -> bool:
+    """Whether a draw at a known fan-in is not reported: a scale the user chose on an output,
+    a residual end or a layer named as deliberate, or one within ``ratio_limit`` of the
+    recommended; or a one-layer model the draw does no harm to."""
+    if _chosen_scale(spec):
+        if is_output_like(layer) or layer.residual_branch_end or deliberate_by_name(layer):
+            return True
+        if 1 / ratio_limit <= ratio <= ratio_limit:
+            return True
+    # A one-layer model (a linear regression's theta = randn(2, 1)) at a width where the
+    # checker finds nothing wrong: there is no depth for the scale to compound over.
+    return 0.5 <= ratio <= 2 and not saturating and alone
+
+
+def _at_fan_in(layer: Layer, spec: InitSpec, fan_in: int, fan_out: Optional[int],
+               ratio_limit: float, new: str, alone: bool, eq_std: float) -> Optional[str]:
+    """The message for a draw whose fan-in is known, judged by the variance checker."""
+    pre, sat = _checked(layer, spec, fan_in, fan_out)
+    rec, _ = _checked(layer, variance.family_spec(recommended_family(layer)), fan_in, fan_out)
+    if pre is None or rec is None or rec == 0:
+        return None
+    ratio = pre / rec
+    saturating = sat is not None and sat > 0.1
+    if _left_alone(layer, spec, ratio, ratio_limit, saturating, alone):
+        return None
+    head, why = _head(layer, spec)
+    nonzero_mean = _nonzero_mean(spec)
+    if 0.5 <= ratio <= 2:
+        consequence = "the scale is right for this width only"
+    else:
+        consequence = "the signal shrinks" if ratio < 1 else "the signal grows"
+    first = (f"{head}; use {new}" if nonzero_mean else
+             f"{head}: pre-activation std {fmt(pre)} (fan-in {fan_in}); use {new}")
+    if saturating:
+        assert sat is not None
+        units = f"{fmt(sat * 100)}% of {layer.activation.name} units"
+        consequence = f"{units} saturate (f' < 0.01)"
+        if not nonzero_mean:
+            first = (f"{layer_label(layer)}: {_what(spec)} saturates {units} at fan-in "
+                     f"{fan_in}; use {new}")
+    return (f"{first}\n{why}Pre-activation std ≈ std(W)·√fan_in = {fmt(eq_std)}·√{fan_in} "
+            f"= {fmt(pre)} for unit inputs: {consequence}; {new} gives {fmt(rec)}.")

@@ -2,10 +2,89 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, List, Union
 
 from ..model import Diagnostic
-from . import Context, rule
+from . import Case, Context, rule
+
+
+# --- cases: tests/test_rule_cases.py lints each with the rule selected ------------------------
+
+_VALID: List[Union[str, Case]] = [
+    # The suppression hides a real IL002 finding.
+    Case("""
+        from keras import layers
+
+        hidden = layers.Dense(64, "relu", kernel_initializer="glorot_uniform")  # noqa: IL002
+        """, also=("IL002",)),
+    Case("""
+        import torch.nn as nn
+
+        net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
+        nn.init.xavier_uniform_(net[0].weight)  # noqa: IL002
+        """, also=("IL002",)),
+    # Other tools' codes and a bare noqa are left alone.
+    """
+    from keras import layers
+
+    hidden = layers.Dense(64, activation="relu", kernel_initializer="he_normal")  # noqa: E501
+    other = layers.Dense(64, activation="relu", kernel_initializer="he_normal")  # noqa
+    """,
+    # A file-level suppression is not judged.
+    """
+    # initlint: noqa: IL003
+    from keras import layers
+
+    hidden = layers.Dense(64, activation="relu", kernel_initializer="he_normal")
+    """,
+]
+
+_INVALID = [
+    # The finding is gone: the directive goes.
+    Case("""
+        from keras import layers
+
+        hidden = layers.Dense(64, activation="relu", kernel_initializer="he_normal")  # noqa: IL002
+        """, line=3, also=("IL002",), fixed="""
+        from keras import layers
+
+        hidden = layers.Dense(64, activation="relu", kernel_initializer="he_normal")
+        """),
+    # Only the unused code goes; another tool's stays.
+    Case("""
+        from keras import layers
+
+        hidden = layers.Dense(64, "relu", kernel_initializer="he_normal")  # noqa: IL002, E501
+        """, line=3, also=("IL002",), fixed="""
+        from keras import layers
+
+        hidden = layers.Dense(64, "relu", kernel_initializer="he_normal")  # noqa: E501
+        """),
+    # The rule it names is not enabled.
+    Case("""
+        import torch.nn as nn
+
+        net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
+        nn.init.xavier_uniform_(net[0].weight)  # noqa: IL002
+        """, line=4, fixed="""
+        import torch.nn as nn
+
+        net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
+        nn.init.xavier_uniform_(net[0].weight)
+        """),
+    # No such code.
+    Case("""
+        import torch.nn as nn
+
+        net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
+        nn.init.kaiming_uniform_(net[0].weight, nonlinearity="relu")  # noqa: IL999
+        """, line=4, fixed="""
+        import torch.nn as nn
+
+        net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
+        nn.init.kaiming_uniform_(net[0].weight, nonlinearity="relu")
+        """),
+]
 
 
 @rule("IL900", "unused-noqa", "warning", default=False, fix="safe", scope="source",
@@ -20,7 +99,8 @@ from . import Context, rule
 
           hidden = layers.Dense(64, activation="relu", kernel_initializer="he_normal")
       """,
-      finding="Unused `noqa` directive (unused: IL002)")
+      finding="Unused `noqa` directive (unused: IL002)",
+      valid=_VALID, invalid=_INVALID)
 def check(_: object, ctx: Context) -> Iterator[Diagnostic]:
     """
     ## What it does
