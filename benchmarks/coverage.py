@@ -11,6 +11,10 @@ settings), parsed once, and every reader's :class:`~initlint.model.Network` is c
   else of the embedding table, is not ``unknown``; a framework's default counts as known),
   over all layers and per framework; a layer with neither kernel nor embedding table counts
   as not known;
+- the same over layer *definitions*: a constructor call that builds several layers (a helper
+  called, a class instantiated, a loop run, more than once) is one definition, known when
+  every layer it built is known (the figure that compares with a reader that saw each
+  constructor call once);
 - the findings per rule code with the default rules and with ``--select ALL`` (the linter's
   own per-file run, suppressions honoured, nothing written).
 
@@ -30,6 +34,8 @@ from typing import Dict, List, Optional, Sequence, TextIO
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from initlint import engine, files, notebook  # noqa: E402
+from initlint.analysis.context import reading  # noqa: E402
+from initlint.analysis.modules import ModuleIndex, TreeResolver  # noqa: E402
 from initlint.model import Layer, Network, Weight  # noqa: E402
 from initlint.readers import READERS  # noqa: E402
 from initlint.source import SourceError, decode  # noqa: E402
@@ -42,10 +48,18 @@ class Tally:
     kernel_known: int = 0
 
     def add(self, layer: Layer) -> None:
+        self.add_all([layer])
+
+    def add_all(self, built: Sequence[Layer]) -> None:
+        """One definition (or one layer): known when every layer it built is."""
         self.layers += 1
-        self.activation_known += layer.activation.known
-        w = main_weight(layer)
-        self.kernel_known += w is not None and w.init.family != "unknown"
+        self.activation_known += all(x.activation.known for x in built)
+        self.kernel_known += all(kernel_known(x) for x in built)
+
+
+def kernel_known(layer: Layer) -> bool:
+    w = main_weight(layer)
+    return w is not None and w.init.family != "unknown"
 
 
 def main_weight(layer: Layer) -> Optional[Weight]:
@@ -76,13 +90,16 @@ def networks(text: str) -> List[Network]:
 
 def count_layers(paths: Sequence[str]) -> Dict[str, object]:
     total = Tally()
+    defs = Tally()
     per: Dict[str, Tally] = collections.defaultdict(Tally)
     errors = internal = 0
     with_layers = 0
+    resolver = TreeResolver(ModuleIndex.build(list(paths)))
     for path in paths:
         try:
             text = read_text(path)
-            found = networks(text) if text is not None else []
+            with reading(path, resolver):
+                found = networks(text) if text is not None else []
         except (OSError, SourceError, engine.ParseError):
             errors += 1
             continue
@@ -91,11 +108,15 @@ def count_layers(paths: Sequence[str]) -> Dict[str, object]:
             continue
         layers = [x for n in found for x in n.layers]
         with_layers += bool(layers)
+        by_node: Dict[int, List[Layer]] = {}
         for layer in layers:
             total.add(layer)
             per[layer.framework].add(layer)
-    return {"total": total, "per": dict(per), "errors": errors, "internal": internal,
-            "with_layers": with_layers}
+            by_node.setdefault(id(layer.node), []).append(layer)
+        for built in by_node.values():
+            defs.add_all(built)
+    return {"total": total, "defs": defs, "per": dict(per), "errors": errors,
+            "internal": internal, "with_layers": with_layers}
 
 
 def share(n: int, d: int) -> str:
@@ -123,6 +144,10 @@ def report(root: str, jobs: int, out: TextIO = sys.stdout) -> None:
     line("files with layers", counted["with_layers"])
     line("files not parsed", counted["errors"])
     line("files with internal errors", counted["internal"])
+    defs: Tally = counted["defs"]  # type: ignore[assignment]
+    line("layer definitions", defs.layers)
+    line("activation known [definitions]", share(defs.activation_known, defs.layers))
+    line("kernel initializer known [definitions]", share(defs.kernel_known, defs.layers))
     for label, t in [("all", total)] + sorted(per.items()):
         line(f"layers [{label}]", t.layers)
         line(f"activation known [{label}]", share(t.activation_known, t.layers))

@@ -14,6 +14,8 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from . import noqa
+from .analysis.context import current as current_file
+from .analysis.modules import PARSED
 from . import rules as rules_mod
 from .model import Diagnostic, Edit
 from .readers import READERS
@@ -121,6 +123,19 @@ def parse(text: str) -> cst.Module:
         raise ParseError(None, None, "expressions nested too deeply for the parser") from None
 
 
+def _parse_shared(text: str) -> cst.Module:
+    """Parse a file of a run once: a module of the tree that another file imported is
+    already parsed, and one linted first is kept for the files that import it."""
+    ctx = current_file()
+    if ctx is None or ctx.resolver is None:
+        return parse(text)
+    module = PARSED.get(ctx.path, text)
+    if module is None:
+        module = parse(text)
+        PARSED.put(ctx.path, text, module)
+    return module
+
+
 _AT = re.compile(r"^(?:parser|tokenizer) error: (?:error at (\d+):(\d+): )?")
 
 
@@ -158,7 +173,7 @@ def lint_text(text: str, enabled: Sequence[str], settings: Optional[Dict[str, fl
 def _lint(text: str, enabled: Sequence[str], settings: Optional[Dict[str, float]],
           explicit: Sequence[str], problems: List[str]) -> List[Finding]:
     """Findings on ``text``; a fix initlint got wrong is dropped and described in ``problems``."""
-    module = parse(text)
+    module = _parse_shared(text)
     diagnostics: List[Diagnostic] = []
     for reader in READERS:
         if not any(t.decode() in text for t in reader.triggers):
@@ -169,6 +184,8 @@ def _lint(text: str, enabled: Sequence[str], settings: Optional[Dict[str, float]
         return []
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     index = LineIndex(text)
+    for d in diagnostics:
+        d.message += _built_by(module, d, positions)
     findings = [_resolve(d, positions, index, problems) for d in diagnostics]
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
@@ -230,6 +247,23 @@ def _dedupe(findings: List[Finding]) -> List[Finding]:
 
 #: Where each node of a module is (libcst's PositionProvider).
 _Positions = Mapping[cst.CSTNode, CodeRange]
+
+
+def _built_by(module: cst.Module, d: Diagnostic, positions: _Positions) -> str:
+    """A detail line naming the calls that built the layer, when it was built inside a
+    function (the finding holds for that call, not necessarily for the function's others)."""
+    calls = [s.node for s in d.layer.calls if s.node in positions] if d.layer else []
+    if not calls:
+        return ""
+    named = [f"{_callee(module, c)}() at {positions[c].start.line}:{positions[c].start.column + 1}"
+             for c in calls]
+    return f"\nBuilt by the call to {', then '.join(named)}."
+
+
+def _callee(module: cst.Module, call: cst.CSTNode) -> str:
+    func = call.func if isinstance(call, cst.Call) else call
+    text = " ".join(module.code_for_node(func).split())
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _resolve(d: Diagnostic, positions: _Positions, index: LineIndex, problems: List[str]

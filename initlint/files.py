@@ -13,6 +13,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 import pathspec
 
 from . import engine, notebook
+from .analysis.context import reading
+from .analysis.modules import ModuleIndex, TreeResolver
 from .source import SourceError, atomic_write, decode, encode
 
 from .config import DEFAULT_EXCLUDE, Overrides, Resolved, Resolver
@@ -170,6 +172,8 @@ class FileResult:
     #: initlint's own bugs met while linting a file that was otherwise linted (a fix that would
     #: not parse, dropped): one line each; they make the exit code 2.
     problems: List[str] = field(default_factory=list)
+    #: Notes for ``-v``: the analysis stopped at its limits on this file.
+    notes: List[str] = field(default_factory=list)
     skipped: bool = False  # prefiltered: cannot contain a model
     fixed: int = 0
     noqa_added: int = 0
@@ -236,10 +240,19 @@ def _touched(findings: Sequence[engine.Finding]) -> List[int]:
     lines: Set[int] = set()
     for f in findings:
         lines.update(range(f.line, min(f.end_line, f.line + 8) + 1))
-        if f.fix is not None:
-            for e in f.fix.edits:
-                lines.update(range(e.line, e.end_line + 1))
+        if f.fix is not None and f.fix.edits:
+            # A fix's diff shows every line from its first edit to its last (an import
+            # extended at the top and a call changed further down: the lines between too),
+            # unless that is too long to be worth showing.
+            lo = min(e.line for e in f.fix.edits)
+            hi = max(e.end_line for e in f.fix.edits)
+            if hi - lo <= _FIX_DIFF_LINES:
+                lines.update(range(lo, hi + 1))
     return sorted(lines)
+
+
+#: A fix whose edits span more lines than this is shown without its diff.
+_FIX_DIFF_LINES = 30
 
 
 def _excerpt(text: str, findings: Sequence[engine.Finding]
@@ -323,13 +336,24 @@ def unified_diff(path: str, before: str, after: str) -> str:
     return "".join(out)
 
 
+#: The modules of the current run (set in each worker), for imports of the tree's own code.
+_INDEX: Optional[ModuleIndex] = None
+
+
+def _set_index(index: Optional[ModuleIndex]) -> None:
+    global _INDEX
+    _INDEX = index
+
+
 def lint_path(path: str, options: engine.Options, write: bool, want_diff: bool) -> FileResult:
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
         return FileResult(path, error=f"cannot read: {e.strerror or e}")
-    res = lint_bytes(path, data, options, want_diff)
+    with reading(path, TreeResolver(_INDEX) if _INDEX is not None else None) as ctx:
+        res = lint_bytes(path, data, options, want_diff)
+    res.notes = list(dict.fromkeys(ctx.notes))
     if write and res.new_data is not None:
         try:
             atomic_write(path, res.new_data)
@@ -378,12 +402,18 @@ def lint_paths(files: Sequence[Union[str, Target]], options: engine.Options, wri
     """Lint ``files`` (paths, or :class:`Target` s that carry their own config) in order."""
     work = [(f.path, options_for(f, options), write, want_diff) if isinstance(f, Target)
             else (f, options, write, want_diff) for f in files]
+    index = ModuleIndex.build([w[0] for w in work])
     if jobs <= 1 or len(files) < POOL_THRESHOLD:
-        for w in work:
-            yield _work(w)
+        _set_index(index)
+        try:
+            for w in work:
+                yield _work(w)
+        finally:
+            _set_index(None)
         return
     chunk = max(1, min(32, len(work) // (jobs * 4)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_set_index,
+                             initargs=(index,)) as pool:
         yield from pool.map(_work, work, chunksize=chunk)
 
 

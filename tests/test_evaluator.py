@@ -336,6 +336,7 @@ def test_hosts_handle_their_names_and_unknown_calls_mark_escapes():
         fw.init(c, scale=2)
         holder = [c]
         mystery(holder)
+        print(a, repr(b), iter([c]), list(map(str, [a])))
     """, host)
     a, b, c = host.made
     assert a.calls == ["known"] and len(a.escapes) == 1
@@ -372,6 +373,219 @@ def test_imports_bind_qualified_names():
     assert isinstance(got, External) and got.name == "torch.nn.init.zeros_"
 
 
+class Kind(Opaque):
+    """A reader's class value: equal to the external class it names."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def equals(self, ev, other):
+        if isinstance(other, External):
+            return other.name == self.name
+        return None
+
+    def attribute(self, ev, name, site):
+        return Const(self.name.rsplit(".", 1)[-1]) if name == "__name__" else None
+
+
+class Module(Opaque):
+    """A reader's value with a class, attributes it has and submodules it iterates over."""
+
+    def __init__(self, n: int = 0) -> None:
+        self.n = n
+        self.visited = 0
+
+    def attribute(self, ev, name, site):
+        return Kind("fw.Dense") if name == "__class__" else None
+
+    def has_attribute(self, ev, name):
+        return True if name == "weight" else None
+
+    def iterate(self, ev):
+        return [Const(i) for i in range(self.n)]
+
+    def call_method(self, ev, name, args, site):
+        if name == "visit":
+            self.visited += 1
+            return Const(None)
+        return None
+
+
+class ModuleHost(Host):
+    def __init__(self) -> None:
+        self.made: List[Module] = []
+        self.uncertain: List[int] = []
+        self.sites: List[Site] = []
+
+    def call_external(self, ev, name, args, site):
+        if name == "fw.Module":
+            m = Module(int(plain(args.positional[0])) if args.positional else 0)
+            self.made.append(m)
+            return m
+        if name == "fw.record":
+            self.uncertain.append(ev.uncertain)
+            self.sites.append(site)
+            return Const(None)
+        return None
+
+
+def test_opaque_values_answer_type_equality_membership_and_hasattr():
+    host = ModuleHost()
+    ev = run("""
+        import fw
+        m = fw.Module()
+        same = type(m) == fw.Dense
+        differs = type(m) != fw.Conv
+        is_it = m.__class__ is fw.Dense
+        inside = type(m) in (fw.Conv, fw.Dense)
+        outside = type(m) in (fw.Conv, fw.Pool)
+        name = m.__class__.__name__
+        found = name.find("Den") != -1
+        has_weight = hasattr(m, "weight")
+        has_other = hasattr(m, "other")
+        class Net:
+            size = 3
+            def __init__(self):
+                self.fc = 1
+        net = Net()
+        cls_name = net.__class__.__name__
+        has_fc = hasattr(net, "fc")
+        has_size = hasattr(net, "size")
+    """, host)
+    assert [value(ev, n) for n in ("same", "differs", "is_it", "inside", "outside")] == [
+        True, True, True, True, False]
+    assert value(ev, "name") == "Dense" and value(ev, "found") is True
+    assert value(ev, "has_weight") is True and value(ev, "has_other") is Unknown
+    assert value(ev, "cls_name") == "Net"
+    assert value(ev, "has_fc") is True and value(ev, "has_size") is True
+
+
+def test_loops_over_a_readers_value_run_over_all_it_holds():
+    host = ModuleHost()
+    ev = run("""
+        import fw
+        m = fw.Module(200)
+        n = 0
+        for i in m:
+            n += 1
+        squares = [i for i in m]
+        k = 0
+        for j in range(200):
+            k += 1
+    """, host)
+    assert value(ev, "n") == 200 and len(value(ev, "squares")) == 200
+    assert value(ev, "k") == 2  # a plain iterable past the unroll bound: twice
+
+
+def test_a_constructor_runs_as_certain_even_under_an_unknown_branch():
+    host = ModuleHost()
+    run("""
+        import fw
+        class Net:
+            def __init__(self):
+                fw.record()
+        if unknown_flag:
+            net = Net()
+            fw.record()
+    """, host)
+    assert host.uncertain == [0, 1]
+
+
+class HookHost(ModuleHost):
+    def __init__(self) -> None:
+        super().__init__()
+        self.returned_from: List[str] = []
+        self.unknown: List[str] = []
+        self.alternatives: List[int] = []
+
+    def returned(self, ev, fn, args, value, site):
+        self.returned_from.append(fn.qualname)
+        return Const("replaced") if fn.qualname == "sigmoid" else None
+
+    def call_unknown(self, ev, callee, args, site):
+        self.unknown.append(callee.describe())
+        return Const(None) if "harmless" in callee.describe() else None
+
+    def call_one_of(self, ev, callee, args, site):
+        self.alternatives.append(len(callee.options))
+        return Const("both") if all(isinstance(o, External) for o in callee.options) else None
+
+
+def test_hosts_see_returns_unknown_callees_and_alternatives():
+    host = HookHost()
+    ev = run("""
+        import fw
+        def sigmoid(z):
+            return z
+        def other(z):
+            return z
+        a = sigmoid(1)
+        b = other(2)
+        t = fw.Thing()
+        harmless(t)
+        mystery(t)
+        pick = fw.a if flag else fw.b
+        c = pick(1)
+        def one(x):
+            fw.record()
+            return 1
+        def two(x):
+            return 2
+        fn = one if flag else two
+        d = fn(0)
+        maybe = one if flag else None
+        e = maybe(0)
+    """, host)
+    assert value(ev, "a") == "replaced" and value(ev, "b") == 2
+    assert host.returned_from[:2] == ["sigmoid", "other"]
+    assert any("harmless" in u for u in host.unknown) and any("mystery" in u for u in host.unknown)
+    assert value(ev, "c") == "both"
+    assert value(ev, "d") == ("one of", 1, 2)
+    assert host.uncertain == [1, 1]  # each alternative may be the one that runs
+    assert value(ev, "e") == 1  # calling None is never the path taken
+
+
+def test_zip_of_lists_of_unknown_length_keeps_what_they_hold():
+    ev = run("""
+        ws = [w for w in unknown_sizes]
+        bs = [b for b in unknown_sizes]
+        pairs = zip(ws, bs)
+        n = 0
+        for w, b in zip(ws, bs):
+            n += 1
+    """)
+    pairs = ev.scope.names["pairs"]
+    assert isinstance(pairs, Seq) and not pairs.exact and len(pairs.items) == 1
+    assert value(ev, "n") == 2
+
+
+def test_splats_of_unknown_length_keep_what_they_hold():
+    ev = run("""
+        blocks = [b * 2 for b in unknown_sizes]
+        def gather(*xs):
+            return xs
+        got = gather(*blocks)
+    """)
+    got = ev.scope.names["got"]
+    assert isinstance(got, Seq) and not got.exact and len(got.items) == 1
+
+
+def test_dataclasses_bind_their_fields_from_the_call():
+    ev = run("""
+        from dataclasses import dataclass
+        @dataclass
+        class Config:
+            dim: int = 4096
+            n_layers: int = 32
+            name: str = "base"
+        small = Config(256, n_layers=2)
+        width = small.dim
+        depth = small.n_layers
+        label = small.name
+    """)
+    assert (value(ev, "width"), value(ev, "depth"), value(ev, "label")) == (256, 2, "base")
+
+
 class FakeTree(Resolver):
     def __init__(self, files: Dict[str, str]) -> None:
         self.files = files
@@ -389,7 +603,10 @@ class FakeTree(Resolver):
     def is_package(self, path):
         return path.endswith("__init__.py")
 
-    def load(self, name):
+    def locate(self, name, importer):
+        return self._path(name)
+
+    def load_from(self, name, importer):
         path = self._path(name)
         return cst.parse_module(self.files[path]) if path else None
 
@@ -419,6 +636,21 @@ def test_cross_module_helpers_and_constants():
     assert value(ev, "x") == pytest.approx(0.1) and value(ev, "y") == 256
     const = ev.scope.names["k"]
     assert const.module == "pkg/config.py"
+
+
+def test_a_function_of_another_module_runs_at_that_modules_places():
+    tree = FakeTree({
+        "pkg/__init__.py": "",
+        "pkg/utils.py": "import fw\ndef helper():\n    fw.record()\n",
+    })
+    host = ModuleHost()
+    run("""
+        import fw
+        from .utils import helper
+        helper()
+        fw.record()
+    """, host, resolver=tree, path="pkg/model.py")
+    assert [s.module for s in host.sites] == ["pkg/utils.py", ""]
 
 
 def test_budget_stops_a_pathological_file_and_says_so():

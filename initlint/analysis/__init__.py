@@ -3,7 +3,8 @@
 Readers plug into it as a :class:`Host`; see :mod:`initlint.analysis.evaluator`.
 """
 
-from .evaluator import BudgetExceeded, Evaluator, Resolver
+from .context import Resolver, reading
+from .evaluator import BudgetExceeded, Evaluator
 from .host import Host, Limits
 from .values import (UNKNOWN, Args, ClassV, Const, DictV, External, FunctionV, InstanceV,
                      MethodRef, OneOf, Opaque, PartialV, Provenance, Scope, Seq, Site, Step, Unknown,
@@ -11,5 +12,5 @@ from .values import (UNKNOWN, Args, ClassV, Const, DictV, External, FunctionV, I
 
 __all__ = ["Args", "BudgetExceeded", "ClassV", "Const", "DictV", "Evaluator", "External",
            "FunctionV", "Host", "InstanceV", "Limits", "MethodRef", "OneOf", "Opaque", "PartialV",
-           "Provenance", "Resolver", "Scope", "Seq", "Site", "Step", "UNKNOWN", "Unknown",
+           "Provenance", "Resolver", "reading", "Scope", "Seq", "Site", "Step", "UNKNOWN", "Unknown",
            "Value"]

@@ -161,6 +161,11 @@ def _sum(ev: "Core", args: Args, site: Site) -> Value:
 
 def _zip(ev: "Core", args: Args, site: Site) -> Value:
     cols = [items_of(ev, a) for a in args.positional]
+    if cols and all(isinstance(a, Seq) for a in args.positional) and any(c is None for c in cols):
+        # Lists of unknown length: rows of what they are known to hold.
+        reps = [a.items for a in args.positional if isinstance(a, Seq)]
+        return Seq([Seq(list(row), "tuple") for row in zip(*reps)] or [UNKNOWN], "list",
+                   exact=False)
     if not cols or any(c is None for c in cols):
         return Seq([UNKNOWN], "list", exact=False)
     known = [c for c in cols if c is not None]
@@ -210,7 +215,18 @@ def _setattr(ev: "Core", args: Args, site: Site) -> Value:
 
 
 def _hasattr(ev: "Core", args: Args, site: Site) -> Value:
-    return UNKNOWN
+    if len(args.positional) != 2:
+        return UNKNOWN
+    obj, name = args.positional
+    if not (isinstance(name, Const) and isinstance(name.value, str)):
+        return UNKNOWN
+    got: Optional[bool] = None
+    if isinstance(obj, Opaque):
+        got = obj.has_attribute(ev, name.value)
+    elif isinstance(obj, InstanceV) and (name.value in obj.attrs
+                                         or obj.cls.lookup(name.value)[0] is not None):
+        got = True
+    return UNKNOWN if got is None else Const(got)
 
 
 def _none(ev: "Core", args: Args, site: Site) -> Value:
@@ -221,13 +237,17 @@ def _partial(ev: "Core", args: Args, site: Site) -> Value:
     if not args.positional:
         return UNKNOWN
     rest = Args(args.positional[1:], dict(args.keywords), args.positional_nodes[1:],
-                dict(args.keyword_nodes), args.star_unknown, args.kwargs_unknown)
+                dict(args.keyword_nodes), args.star_unknown, args.kwargs_unknown,
+                list(args.star_items))
     return PartialV(args.positional[0], rest)
 
 
 def _type(ev: "Core", args: Args, site: Site) -> Value:
     if len(args.positional) == 1 and isinstance(args.positional[0], InstanceV):
         return args.positional[0].cls
+    if len(args.positional) == 1 and isinstance(args.positional[0], Opaque):
+        got = args.positional[0].attribute(ev, "__class__", site)
+        return got if got is not None else UNKNOWN
     return UNKNOWN
 
 
@@ -281,7 +301,9 @@ def _str_method(name: str, recv: str, args: Args) -> Value:
         return UNKNOWN
     simple = {"lower": str.lower, "upper": str.upper, "strip": str.strip, "title": str.title,
               "startswith": str.startswith, "endswith": str.endswith, "replace": str.replace,
-              "split": str.split, "format": str.format, "casefold": str.casefold}
+              "split": str.split, "format": str.format, "casefold": str.casefold,
+              "find": str.find, "rfind": str.rfind, "count": str.count, "lstrip": str.lstrip,
+              "rstrip": str.rstrip, "isupper": str.isupper, "islower": str.islower}
     fn = simple.get(name)
     if fn is None:
         return UNKNOWN

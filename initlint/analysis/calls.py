@@ -7,14 +7,14 @@ A mixin of :class:`~initlint.analysis.evaluator.Evaluator`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
 from .builtins import BUILTINS, CONSTANTS, EXTERNAL, call_value_method
 from .core import Core
 from .values import (UNKNOWN, Args, ClassV, Const, DictV, External, FunctionV, InstanceV,
-                     MethodRef, Opaque, PartialV, Scope, Seq, Site, Step, SuperV, Unknown, Value)
+                     MethodRef, OneOf, Opaque, PartialV, Scope, Seq, Site, Step, SuperV, Unknown, Value)
 
 
 
@@ -49,7 +49,9 @@ class Calls(Core):
     def call(self, callee: Value, args: Args, site: Site) -> Value:
         """Call ``callee`` as the code at ``site`` does."""
         if isinstance(callee, FunctionV):
-            return self.call_function(callee, args, site)
+            result = self.call_function(callee, args, site)
+            got = self.host.returned(self, callee, args, result, site)
+            return got if got is not None else result
         if isinstance(callee, ClassV):
             return self.instantiate(callee, args, site)
         if isinstance(callee, PartialV):
@@ -64,7 +66,31 @@ class Calls(Core):
             got = callee.call(self, args, site)
             if got is not None:
                 return got
+        if isinstance(callee, OneOf):
+            return self._call_one_of(callee, args, site)
+        got = self.host.call_unknown(self, callee, args, site)
+        if got is not None:
+            return got
         return self.unknown_call(args, site, Unknown(f"call of {callee.describe()}"))
+
+    def _call_one_of(self, callee: OneOf, args: Args, site: Site) -> Value:
+        """One of several callables: each may be the one called (calling None raises, so
+        that alternative is never the one taken)."""
+        got = self.host.call_one_of(self, callee, args, site)
+        if got is not None:
+            return got
+        options = [o for o in callee.options if not (isinstance(o, Const) and o.value is None)]
+        if not options:
+            return self.unknown_call(args, site, Unknown("call of None"))
+        self.uncertain += 1
+        try:
+            results = [self.call(o, args, site) for o in options]
+        finally:
+            self.uncertain -= 1
+        out = results[0]
+        for r in results[1:]:
+            out = self.join(out, r)
+        return out
 
     def unknown_call(self, args: Args, site: Site, result: Value,
                      receiver: Optional[Value] = None) -> Value:
@@ -82,6 +108,9 @@ class Calls(Core):
             fn = BUILTINS.get(short)
             if fn is not None:
                 return fn(self, args, site)
+            # Python's other builtins (iter, map, repr, open, ...) change none of the objects
+            # they are given: their result is unknown, the arguments are not.
+            return Unknown(f"{short}()")
         got = self.host.call_external(self, name, args, site)
         if got is not None:
             return got
@@ -127,10 +156,13 @@ class Calls(Core):
         self.bind_parameters(fn, args, scope, site)
         frame = Frame(fn, site, self.uncertain)
         self.frames.append(frame)
+        # The body's places are in the module that defines the function.
+        saved, self.path = self.path, fn.module
         try:
             self._run_body(fn, scope)
         finally:
             self.frames.pop()
+            self.path = saved
         return self._result(fn, frame)
 
     def _run_body(self, fn: FunctionV, scope: Scope) -> None:
@@ -207,7 +239,7 @@ class Calls(Core):
     def _bind_star(self, params: cst.Parameters, args: Args,
                    positional: Sequence[cst.Param], scope: Scope) -> None:
         if isinstance(params.star_arg, cst.Param):
-            extra = args.positional[len(positional):]
+            extra = args.positional[len(positional):] + args.star_items
             scope.bind(params.star_arg.name.value,
                        Seq(list(extra), "tuple", exact=not args.star_unknown))
 
@@ -222,6 +254,17 @@ class Calls(Core):
     # --- classes ----------------------------------------------------------------------
 
     def instantiate(self, cls: ClassV, args: Args, site: Site) -> Value:
+        if not self.building:
+            if cls.top_level_builds >= self.limits.top_level_builds:
+                return self.unknown_call(args, site, Unknown(f"one more {cls.name}"))
+            cls.top_level_builds += 1
+        self.building += 1
+        try:
+            return self._build(cls, args, site)
+        finally:
+            self.building -= 1
+
+    def _build(self, cls: ClassV, args: Args, site: Site) -> Value:
         inst = InstanceV(cls, node=site.node)
         if len(cls.instances) < 64:
             cls.instances.append(inst)
@@ -229,10 +272,32 @@ class Calls(Core):
             self.host.instantiate(self, inst, args, site)
         init, owner = cls.lookup("__init__")
         if isinstance(init, FunctionV):
-            self.call_function(replace(init, bound=inst, owner=owner), args, site)
-        elif cls.external_bases() and not args.values():
-            pass
+            # The object is new: what its constructor does to it happens whenever it exists,
+            # whichever branch made it.
+            saved, self.uncertain = self.uncertain, 0
+            try:
+                self.call_function(replace(init, bound=inst, owner=owner), args, site)
+            finally:
+                self.uncertain = saved
+        elif _is_dataclass(cls):
+            self._dataclass_fields(cls, inst, args)
         return inst
+
+    def _dataclass_fields(self, cls: ClassV, inst: InstanceV, args: Args) -> None:
+        """A dataclass's generated ``__init__``: its fields, in order, from the arguments
+        (a field not given keeps the class's default)."""
+        fields: List[str] = []
+        for c in reversed([c for c in cls.mro() if isinstance(c, ClassV)]):
+            for stmt in c.node.body.body:
+                line = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else []
+                for small in line:
+                    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) \
+                            and small.target.value not in fields:
+                        fields.append(small.target.value)
+        for i, name in enumerate(fields):
+            got = args.get(i, name)
+            if got is not None:
+                inst.attrs[name] = got
 
     def _super(self, site: Site) -> Value:
         frame = self.frames[-1] if self.frames else None
@@ -261,6 +326,8 @@ class Calls(Core):
             got = base.attribute(self, name, site)
             return got if got is not None else MethodRef(base, name)
         if isinstance(base, ClassV):
+            if name == "__name__":
+                return Const(base.name, site.node, module=self.path)
             v, owner = base.lookup(name)
             if isinstance(v, FunctionV) and "classmethod" in v.decorators:
                 return replace(v, bound=base, owner=owner)
@@ -270,12 +337,14 @@ class Calls(Core):
         if isinstance(base, (Const, Seq, DictV)):
             return MethodRef(base, name)
         if isinstance(base, ModuleValue):
-            return base.get(name)
+            return base.member(self, name)
         return Unknown(f"attribute {name}")
 
     def _instance_attribute(self, inst: InstanceV, name: str, site: Site) -> Value:
         if name in inst.attrs:
             return inst.attrs[name]
+        if name == "__class__":
+            return inst.cls
         v = self._class_attribute(inst, name)
         if v is not None:
             if isinstance(v, FunctionV) and "property" in v.decorators:
@@ -366,23 +435,61 @@ class Calls(Core):
 
 
 class ModuleValue(Opaque):
-    """A module of the linted tree, imported: its top-level names."""
+    """A module of the linted tree, imported. Its definitions are read on first use (a
+    package's ``__init__`` that imports fifty modules costs nothing until one name is used)."""
 
-    def __init__(self, name: str, scope: Scope) -> None:
+    def __init__(self, name: str, load: Callable[[Scope], None]) -> None:
         self.name = name
-        self.scope = scope
+        self._load: Optional[Callable[[Scope], None]] = load
+        self._scope = Scope("module")
+
+    @property
+    def scope(self) -> Scope:
+        if self._load is not None:
+            load, self._load = self._load, None  # an import cycle sees what is there so far
+            load(self._scope)
+        return self._scope
+
+    def member(self, ev: "Core", attr: str) -> Value:
+        v = self.scope.names.get(attr)
+        if v is None:
+            sub = ev.module_value(f"{self.name}.{attr}")  # a submodule (``import pkg.config``)
+            return sub if isinstance(sub, ModuleValue) else Unknown(f"{self.name}.{attr}")
+        return ev.resolve(v)
 
     def get(self, attr: str) -> Value:
         v = self.scope.names.get(attr)
         return v if v is not None else Unknown(f"{self.name}.{attr}")
 
     def attribute(self, ev: "Core", name: str, site: Site) -> Optional[Value]:
-        if name in self.scope.names:
-            return self.scope.names[name]
-        return ev.module_value(f"{self.name}.{name}")  # a submodule (``import pkg.config``)
+        return self.member(ev, name)
 
     def describe(self) -> str:
         return f"module {self.name}"
+
+
+class LazyName(Value):
+    """``from pkg.mod import name`` of the linted tree: found when first used."""
+
+    __slots__ = ("module", "name", "resolved")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+        self.resolved: Optional[Value] = None
+
+    def describe(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+def _is_dataclass(cls: ClassV) -> bool:
+    for d in cls.node.decorators:
+        node = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+        name = node.attr.value if isinstance(node, cst.Attribute) else (
+            node.value if isinstance(node, cst.Name) else "")
+        if name == "dataclass":
+            return True
+    return False
 
 
 def _all_params(params: cst.Parameters) -> List[cst.Param]:
@@ -400,4 +507,4 @@ def _via(v: Value, step: Step) -> Value:
     return v
 
 
-__all__ = ["Calls", "Frame", "ModuleValue", "ReturnSignal", "Tuple"]
+__all__ = ["Calls", "Frame", "LazyName", "ModuleValue", "ReturnSignal", "Tuple"]

@@ -27,6 +27,8 @@ class Core:
     scope: Scope
     frames: List["Frame"]
     uncertain: int
+    #: Constructions of objects running (0: not inside any object's construction).
+    building: int
     called: Set[int]
     defaults: Dict[int, Dict[str, Value]]
     _modules: Dict[str, Optional["ModuleValue"]]
@@ -82,10 +84,16 @@ class Core:
     def record_return(self, value: Value) -> None:
         raise NotImplementedError
 
+    def unroll_limit(self, it: Value) -> int:
+        raise NotImplementedError
+
     def binop(self, op: cst.CSTNode, a: Value, b: Value, site: Site) -> Value:
         raise NotImplementedError
 
     def module_value(self, name: str) -> Value:
+        raise NotImplementedError
+
+    def resolve(self, v: Value) -> Value:
         raise NotImplementedError
 
 

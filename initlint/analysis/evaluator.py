@@ -10,18 +10,23 @@ everything outside the linted code. It never imports or runs user code.
 
 from __future__ import annotations
 
+import builtins
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
 from .builtins import BUILTINS, items_of
-from .calls import Calls, Frame, ModuleValue
+from .calls import Calls, Frame, LazyName, ModuleValue
 from .expressions import Expressions, aug_operator, register_call
+from .context import Resolver, current
 from .host import Host, Limits
 from .values import (UNKNOWN, Args, ClassV, Const, DictV, External, FunctionV, InstanceV, OneOf, Opaque,
                      Scope, Seq, Site, Step, Unknown, Value, same)
 
+
+#: Every name Python's builtins module defines (``super``, ``iter``, ``map``, ...).
+_PYTHON_BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 
 #: A value that is one of more alternatives than this is unknown.
 _MAX_OPTIONS = 4
@@ -39,24 +44,6 @@ class _Continue(Exception):
     pass
 
 
-class Resolver:
-    """Finds the linted tree's own modules by dotted name (the cross-module pass)."""
-
-    def module_name(self, path: str) -> Optional[str]:
-        """The dotted name of the module at ``path`` (``pkg.model``), when in the tree."""
-        return None
-
-    def is_package(self, path: str) -> bool:
-        return False
-
-    def load(self, name: str) -> Optional[cst.Module]:
-        """The definitions of module ``name`` (imports, functions, classes, constants)."""
-        return None
-
-    def path_of(self, name: str) -> str:
-        return name
-
-
 class Evaluator(Expressions, Calls):
     """Evaluates one module for one host."""
 
@@ -66,8 +53,10 @@ class Evaluator(Expressions, Calls):
         self.host = host
         #: "" for the file being read; a path for another module of the tree.
         self.path = ""
-        self.file_path = path
-        self.resolver = resolver
+        ctx = current()
+        self.file_path = path or (ctx.path if ctx is not None else "")
+        self.resolver = resolver if resolver is not None else (
+            ctx.resolver if ctx is not None else None)
         self.limits = limits or Limits()
         self.scope = Scope("module")
         self.frames: List[Frame] = []
@@ -84,6 +73,8 @@ class Evaluator(Expressions, Calls):
         self._deadline = 0.0
         self._modules: Dict[str, Optional[ModuleValue]] = {}
         self._loop_levels: List[int] = []
+        self.building = 0
+        self._loading = 0
         #: Modules imported with ``*`` that are not the linted tree's.
         self.star_modules: List[str] = []
 
@@ -104,6 +95,11 @@ class Evaluator(Expressions, Calls):
             self.truncated = str(e)
         except RecursionError:
             self.truncated = "nesting too deep"
+        if self.truncated is not None:
+            ctx = current()
+            if ctx is not None:
+                ctx.notes.append(f"the analysis {self.truncated}; findings come from what it "
+                                 f"had read")
 
     def run_uncalled(self) -> None:
         """Run each top-level function no one called, with its defaults (a helper that is
@@ -375,7 +371,7 @@ class Evaluator(Expressions, Calls):
         assert isinstance(stmt, cst.For)
         it = self.eval(stmt.iter, scope)
         items = items_of(self, it)
-        exact = items is not None and len(items) <= self.limits.unroll
+        exact = items is not None and len(items) <= self.unroll_limit(it)
         if not exact:
             # Unknown length: run the body twice (so loop-carried values link up) with the
             # values the iterable is known to hold, else unknown.
@@ -389,6 +385,12 @@ class Evaluator(Expressions, Calls):
             self._loop_levels.pop()
         if not broke and stmt.orelse is not None:
             self.exec_suite(stmt.orelse.body, scope)
+
+    def unroll_limit(self, it: Value) -> int:
+        """How many items of ``it`` a loop runs over: what a reader's value holds (the
+        submodules of a model) is run in full, up to the item limit; other iterables up to
+        the unroll limit."""
+        return self.limits.items if isinstance(it, Opaque) else self.limits.unroll
 
     def _iterations(self, stmt: cst.For, items: List[Value], scope: Scope) -> bool:
         for item in items:
@@ -448,13 +450,15 @@ class Evaluator(Expressions, Calls):
 
     def lookup(self, name: str, scope: Scope, node: Optional[cst.CSTNode] = None) -> Value:
         v = scope.lookup(name)
+        if isinstance(v, LazyName):
+            return self.resolve(v)
         if v is not None:
             return v
         if name in ("None", "True", "False"):
             return Const({"None": None, "True": True, "False": False}[name], node, module=self.path)
         if name == "__name__":
             return Const("__main__" if not self.path else self.path, node)
-        if name in BUILTINS or name == "super":
+        if name in BUILTINS or name in _PYTHON_BUILTINS:
             return External(f"builtins.{name}", node)
         if self.star_modules:
             got = self.host.star_name(self, self.star_modules, name)
@@ -481,8 +485,8 @@ class Evaluator(Expressions, Calls):
             for orig, local in _imported_names(small):
                 scope.bind(local, Unknown(f"relative import of {orig}"))
             return
+        mod = self.module_value(module)
         if isinstance(small.names, cst.ImportStar):
-            mod = self.module_value(module)
             if isinstance(mod, ModuleValue):
                 for k, v in mod.scope.names.items():
                     if not k.startswith("_"):
@@ -490,13 +494,24 @@ class Evaluator(Expressions, Calls):
             else:
                 self.star_modules.append(module)
             return
-        mod = self.module_value(module)
         for name, local in _imported_names(small):
             if isinstance(mod, ModuleValue):
-                got = mod.scope.names.get(name)
-                scope.bind(local, got if got is not None else self.module_value(f"{module}.{name}"))
+                scope.bind(local, LazyName(module, name))
             else:
                 scope.bind(local, External(f"{module}.{name}" if module else name))
+
+    def resolve(self, v: Value) -> Value:
+        """The value a lazily imported name stands for (read from its module now)."""
+        depth = 0
+        while isinstance(v, LazyName) and depth < 16:
+            if v.resolved is None:
+                v.resolved = Unknown(f"import cycle through {v.describe()}")  # while reading
+                mod = self.module_value(v.module)
+                v.resolved = mod.member(self, v.name) if isinstance(mod, ModuleValue) else \
+                    External(f"{v.module}.{v.name}")
+            v = v.resolved
+            depth += 1
+        return v if not isinstance(v, LazyName) else Unknown(f"import of {v.describe()}")
 
     def _absolute(self, small: cst.ImportFrom) -> Optional[str]:
         module = _dotted(small.module) if small.module is not None else ""
@@ -516,27 +531,35 @@ class Evaluator(Expressions, Calls):
         return ".".join(p for p in base + ([module] if module else []) if p)
 
     def module_value(self, name: str) -> Value:
-        """A module by dotted name: the linted tree's own (its definitions evaluated), or an
-        :class:`External` one."""
-        if self.resolver is None:
-            return External(name)
+        """A module by dotted name: the linted tree's own (its definitions read when first
+        used), or an :class:`External` one."""
         if name in self._modules:
             mod = self._modules[name]
             return mod if mod is not None else External(name)
-        self._modules[name] = None  # import cycles see an external module
-        tree = self.resolver.load(name)
-        if tree is None:
+        importer = self.path or self.file_path
+        if self.resolver is None or self.resolver.locate(name, importer) is None:
+            self._modules[name] = None
             return External(name)
-        scope = Scope("module")
-        saved = self.path
+        mod = ModuleValue(name, lambda scope: self._load_module(name, importer, scope))
+        self._modules[name] = mod
+        return mod
+
+    def _load_module(self, name: str, importer: str, scope: Scope) -> None:
+        assert self.resolver is not None
+        if self._loading >= self.limits.module_depth:
+            return  # too deep a chain of modules: its names stay unknown
+        tree = self.resolver.load_from(name, importer)
+        if tree is None:
+            return
+        saved, saved_building = self.path, self.building
         self.path = self.resolver.path_of(name)
+        self._loading += 1
+        self.building = 0
         try:
             self.exec_suite(tree.body, scope)
         finally:
-            self.path = saved
-        mod = ModuleValue(name, scope)
-        self._modules[name] = mod
-        return mod
+            self.path, self.building = saved, saved_building
+            self._loading -= 1
 
 
 def _quietly(fn: Callable[[], None]) -> None:

@@ -203,10 +203,16 @@ class Expressions(Core):
     def compare(self, op: cst.CSTNode, a: Value, b: Value) -> Optional[bool]:
         if isinstance(op, (cst.Is, cst.IsNot)):
             r = _identity(a, b)
+            if r is None:
+                r = self._equals(a, b)
             return r if r is None or isinstance(op, cst.Is) else not r
         if isinstance(op, (cst.In, cst.NotIn)):
             r = self._contains(b, a)
             return r if r is None or isinstance(op, cst.In) else not r
+        if isinstance(op, (cst.Equal, cst.NotEqual)) and (isinstance(a, Opaque)
+                                                          or isinstance(b, Opaque)):
+            r = self._equals(a, b)
+            return r if r is None or isinstance(op, cst.Equal) else not r
         fn = _COMPARE.get(type(op))
         if fn is None or not (isinstance(a, Const) and isinstance(b, Const)):
             if isinstance(op, (cst.Equal, cst.NotEqual)) and a is b and not isinstance(a, Unknown):
@@ -217,7 +223,28 @@ class Expressions(Core):
         except TypeError:
             return None
 
+    def _equals(self, a: Value, b: Value) -> Optional[bool]:
+        """What a reader's value says of its equality with the other side."""
+        if isinstance(a, Opaque):
+            r = a.equals(self, b)
+            if r is not None:
+                return r
+        return b.equals(self, a) if isinstance(b, Opaque) else None
+
+    def _contains_opaque(self, container: Value, item: Opaque) -> Optional[bool]:
+        """``item in container`` for a reader's value: asked of the item, item by item."""
+        found = items_of(self, container)
+        if found is None:
+            return None
+        answers = [self._equals(item, x) for x in found]
+        if any(r is True for r in answers):
+            return True
+        exact = not isinstance(container, Seq) or container.exact
+        return False if exact and all(r is False for r in answers) else None
+
     def _contains(self, container: Value, item: Value) -> Optional[bool]:
+        if isinstance(item, Opaque):
+            return self._contains_opaque(container, item)
         if isinstance(container, Const) and isinstance(container.value, str):
             if isinstance(item, Const) and isinstance(item.value, str):
                 return item.value in container.value
@@ -299,7 +326,8 @@ class Expressions(Core):
             return [scope], True
         it = self.eval(comp.iter, scope)
         items = items_of(self, it)
-        exact = items is not None and len(items) <= self.limits.unroll
+        limit = self.unroll_limit(it)
+        exact = items is not None and len(items) <= limit
         if not exact:
             items = (it.items[:1] if isinstance(it, Seq) and it.items else [UNKNOWN])
         out: List[Scope] = []
@@ -315,8 +343,8 @@ class Expressions(Core):
                 more, sub_exact = self.comprehend(comp.inner_for_in, row, rows)
                 out.extend(more)
                 exact = exact and sub_exact
-            if len(out) > self.limits.unroll:
-                return out[: self.limits.unroll], False
+            if len(out) > limit:
+                return out[:limit], False
         return out, exact
 
     # --- subscripts and conditionals --------------------------------------------------
@@ -386,6 +414,8 @@ class Expressions(Core):
         items = items_of(self, v)
         if items is None or out.star_unknown:
             out.star_unknown = True
+            known = items if items is not None else (v.items if isinstance(v, Seq) else [])
+            out.star_items.extend(known[: max(0, self.limits.items - len(out.star_items))])
             return
         out.positional.extend(items)
         out.positional_nodes.extend([None] * len(items))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Sequence
 
-from .values import Args, External, InstanceV, Site, Value
+from .values import Args, External, FunctionV, InstanceV, OneOf, Site, Value
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Core
@@ -29,9 +29,15 @@ class Limits:
     #: Items of a list, tuple or dict the evaluator builds.
     items: int = 1024
     #: Evaluation steps (expressions and statements) per file.
-    steps: int = 400_000
+    steps: int = 2_000_000
     #: Wall-clock seconds per file; past it the evaluator stops and says so.
     seconds: float = 5.0
+    #: Objects of one class built from outside any other construction (a model class built
+    #: by a hundred entry-point functions): past this many, further ones are not read.
+    top_level_builds: int = 4
+    #: Modules of the tree being read at once (a name imported from a module whose classes
+    #: derive from classes of another module, and so on).
+    module_depth: int = 6
 
 
 class Host:
@@ -64,6 +70,24 @@ class Host:
     def call_instance(self, ev: "Core", inst: InstanceV, args: Args, site: Site
                       ) -> Optional[Value]:
         """``inst(...)`` where the linted class defines no ``__call__`` (a framework's does)."""
+        return None
+
+    def returned(self, ev: "Core", fn: FunctionV, args: Args, value: Value, site: Site
+                 ) -> Optional[Value]:
+        """A call of the linted code's function ``fn`` returned ``value``: the host may answer
+        another result (a helper whose name says what it does to its arguments)."""
+        return None
+
+    def call_one_of(self, ev: "Core", callee: OneOf, args: Args, site: Site
+                    ) -> Optional[Value]:
+        """A call of one of several callables, not known which (the sides of a branch): the
+        host may answer for all of them at once (None: each is called as one that may run)."""
+        return None
+
+    def call_unknown(self, ev: "Core", callee: Value, args: Args, site: Site
+                     ) -> Optional[Value]:
+        """A call of something no one knows (an unbound name, an unknown value): the host may
+        answer for it from the call as written, or let the arguments escape (None)."""
         return None
 
     def super_method(self, ev: "Core", inst: Value, base: str, name: str, args: Args,

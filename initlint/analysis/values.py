@@ -179,6 +179,8 @@ class ClassV(Value):
     module: str = ""
     #: Instances made so far (a reader may want the one the module builds).
     instances: List["InstanceV"] = field(default_factory=list)
+    #: Instances built outside any other object's construction (a model, not a block of it).
+    top_level_builds: int = 0
 
     def describe(self) -> str:
         return f"class {self.name}"
@@ -274,6 +276,8 @@ class Args:
     star_unknown: bool = False
     #: A ``**x`` with unknown keys was passed (any keyword may have been given).
     kwargs_unknown: bool = False
+    #: What a ``*x`` of unknown length is known to hold (representatives, no positions).
+    star_items: List[Value] = field(default_factory=list)
 
     def get(self, index: Optional[int], name: Optional[str]) -> Optional[Value]:
         """The argument for a parameter at ``index`` named ``name``; None when not given,
@@ -300,7 +304,7 @@ class Args:
         nodes: List[Optional[cst.CSTNode]] = [None]
         return Args([value] + self.positional, dict(self.keywords),
                     nodes + self.positional_nodes, dict(self.keyword_nodes),
-                    self.star_unknown, self.kwargs_unknown)
+                    self.star_unknown, self.kwargs_unknown, list(self.star_items))
 
     def merged(self, later: "Args") -> "Args":
         """These arguments first, then ``later``'s (``partial``'s frozen ones, then the call's)."""
@@ -311,7 +315,8 @@ class Args:
         return Args(self.positional + later.positional, kw,
                     self.positional_nodes + later.positional_nodes, kn,
                     self.star_unknown or later.star_unknown,
-                    self.kwargs_unknown or later.kwargs_unknown)
+                    self.kwargs_unknown or later.kwargs_unknown,
+                    self.star_items + later.star_items)
 
 
 # --- reader values ------------------------------------------------------------------------
@@ -356,6 +361,14 @@ class Opaque(Value):
         return False
 
     def truth(self) -> Optional[bool]:
+        return None
+
+    def equals(self, ev: "Core", other: Value) -> Optional[bool]:
+        """Whether this value is (``is`` / ``==``) ``other``; None when not known."""
+        return None
+
+    def has_attribute(self, ev: "Core", name: str) -> Optional[bool]:
+        """``hasattr(value, name)``; None when not known."""
         return None
 
     def isinstance_of(self, ev: "Core", classes: Sequence[Value]) -> Optional[bool]:
