@@ -51,28 +51,11 @@ PENDING: Set[str] = {
     "pkg_apply/model.py",
     "pkg_apply/train.py",
     "pkg_apply/utils.py",
-    "pkg_config/heads.py",
-    "pkg_config/model.py",
-    "scratch_params_dict.py",
-    "scratch_star_unpack.py",
-    "torch_act_from_param.py",
-    "torch_conv_kwargs.py",
-    "torch_fan_in_range.py",
-    "torch_helper_returns_layer.py",
-    "torch_inheritance.py",
-    "torch_lambda_init.py",
-    "torch_moduledict.py",
-    "torch_partial_xavier.py",
-    "torch_sequential_star.py",
-    "torch_unknown_calls.py",
 }
 
 #: Cases whose findings with the default selection do not yet match their
 #: ``# expect-default:`` markers.
-PENDING_DEFAULT: Set[str] = {
-    "torch_loop_list_mult.py",
-    "torch_loop_range.py",
-}
+PENDING_DEFAULT: Set[str] = set()
 
 
 def _rel(path: Path) -> str:

@@ -7,7 +7,7 @@ readers fill it while they walk the module once.
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set
+from typing import Callable, Dict, Iterable, List, Optional, Set, Type
 
 import libcst as cst
 
@@ -87,7 +87,8 @@ class ImportTable:
         return None
 
 
-BINOPS: Dict[type, Callable[[Any, Any], Any]] = {
+#: Constant folding: operands are constants of any type (an unsupported pair raises TypeError).
+BINOPS: Dict[Type[cst.BaseBinaryOp], Callable[[object, object], object]] = {
     cst.Add: operator.add,
     cst.Subtract: operator.sub,
     cst.Multiply: operator.mul,
@@ -108,7 +109,7 @@ def literal_string(node: cst.CSTNode) -> Optional[str]:
     return value if isinstance(value, str) else None  # bytes literals are not names
 
 
-def is_num(v: Any) -> bool:
+def is_num(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 

@@ -1,0 +1,348 @@
+"""The PyTorch reader, which also reads weights built by hand from random tensors: a host of
+the shared evaluator that knows PyTorch and nothing of syntax.
+
+The evaluator runs the module (``__init__`` bodies with their call sites' arguments, the
+file's helpers, loops, splats, ``self.apply(fn)`` and ``modules()`` loops with their guards);
+this host says what ``torch.nn``'s names mean (layers, containers, activation and
+pass-through modules, ``nn.init``, raw draws) and what ``nn.Module``'s methods do. After the
+module has run, it builds every module class no one built, runs ``forward`` for the
+top-level models (inlining their submodules' forwards) so that each layer learns its
+activation, its successors and whether it is an output, runs the functions no one called,
+and plain classes that draw weights by hand. An init under a guard the evaluator cannot
+decide is ignored; a module handed to code no one can see ends with an unknown init.
+
+Names resolve through the file's own imports, never by bare name.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import libcst as cst
+
+from ...analysis import (UNKNOWN, Args, ClassV, Const, Evaluator, External, FunctionV, Host,
+                         InstanceV, OneOf, Seq, Site, Unknown, Value)
+from ...analysis.builtins import EXTERNAL
+from ...catalog import idioms
+from ...catalog import torch as T
+from ...model import Activation, Layer, Network, Stack
+from ..pyutil import default_quote
+from . import names as N
+from .modules import Modules
+from .render import Renderer
+from .values import (INERT, ContainerV, LayerV, ModuleMethodV, RawV, TensorV, TorchValue,
+                     consume)
+
+
+class TorchReader:
+    framework = "torch"
+    #: A file that contains none of these cannot hold a PyTorch model or a hand-drawn weight.
+    triggers = (b"torch", b"np.random", b"numpy.random", b"tf.random", b"random_normal",
+                b"truncated_normal", b"random_uniform")
+
+    def read(self, module: cst.Module, source: str) -> Network:
+        host = TorchHost(module, source)
+        ev = Evaluator(module, host)
+        host.ev = ev
+        ev.run()
+        host.run_rest()
+        return host.finish()
+
+
+class TorchHost(Modules, Host):
+    def __init__(self, module: cst.Module, source: str) -> None:
+        self.module = module
+        self.renderer = Renderer(module, default_quote(source))
+        self.layers: List[Layer] = []
+        self.containers: List[ContainerV] = []
+        self.raws: Dict[int, RawV] = {}
+        self.forward_stack: List[InstanceV] = []
+        self.forward_layers: List[List[Layer]] = []
+        self.stacks: List[Stack] = []
+        self.init_targets = self.renderer.targets
+        self._module_classes: Dict[int, bool] = {}
+        self.applying = 0
+
+    def source(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    # --- names ------------------------------------------------------------------------------
+
+    def star_name(self, ev: Any, modules: Sequence[str], name: str) -> Optional[Value]:
+        for m in modules:
+            if m == "torch" or m.startswith("torch."):
+                return External(f"{m}.{name}")
+        return None
+
+    def bound(self, ev: Any, name: str, value: Value, site: Site) -> None:
+        if not isinstance(value, (TorchValue, Seq)) or isinstance(site.node, (cst.For,
+                                                                               cst.CompFor)):
+            return
+        frames = self.ev.frames
+        top = not frames or (not self.forward_stack and frames[-1].function.bound is None)
+        self.name_value(name, value, top)
+
+    def set_instance_attribute(self, ev: Any, inst: InstanceV, name: str, value: Value,
+                               site: Site) -> None:
+        if isinstance(value, (TorchValue, Seq)):
+            self.name_value(name, value, False)
+
+    # --- calls ------------------------------------------------------------------------------
+
+    def call_external(self, ev: Any, name: str, args: Args, site: Site) -> Optional[Value]:
+        kn = N.classify(name)
+        if kn is not None:
+            return self._torch_call(kn[0], kn[1], args, site)
+        short = name.rsplit(".", 1)[-1]
+        if short == "__init__" and N.is_module_base(name[: -len(".__init__")]):
+            return Const(None)  # nn.Module.__init__(self)
+        if name == "collections.OrderedDict":
+            return self.ordered_dict(args)
+        if name in ("copy.deepcopy", "copy.copy"):
+            return UNKNOWN
+        got = self.functional(name, short, args, site)
+        if got is not None:
+            return got
+        if idioms.zeroing_name(short):
+            self.zero_helper(short, args)
+            return args.positional[0] if args.positional else Const(None)
+        if name in EXTERNAL and not any(isinstance(a, TorchValue) for a in args.values()):
+            return None  # plain arithmetic: the evaluator's
+        if N.known_root(name):
+            for a in args.values():
+                consume(a)
+            return INERT
+        return None
+
+    def _torch_call(self, cat: str, short: str, args: Args, site: Site) -> Optional[Value]:
+        if cat == N.LAYER:
+            return self.make_layer(short, args, site)
+        if cat in (N.SEQUENTIAL, N.MODULE_LIST, N.MODULE_DICT, N.STACK):
+            return self.make_container(cat, short, args, site)
+        if cat == N.ACTIVATION_MODULE:
+            return self.activation_module(short, args, site)
+        if cat == N.PASS_MODULE:
+            return self.pass_module(short)
+        if cat == N.PARAMETER:
+            return self.parameter(args, site, short)
+        if cat == N.INIT:
+            return self.nn_init(short, args, site)
+        if cat == N.DRAW:
+            return self.draw(short, args, site)
+        return INERT
+
+    def instance_attribute(self, ev: Any, inst: InstanceV, name: str, site: Site
+                           ) -> Optional[Value]:
+        if not self.is_module_class(inst):
+            return None
+        if name in N.MODULE_METHODS:
+            return ModuleMethodV(inst, name)
+        if name == "training":
+            return INERT
+        return None
+
+    def call_instance(self, ev: Any, inst: InstanceV, args: Args, site: Site) -> Optional[Value]:
+        if not self.is_module_class(inst):
+            return None
+        return self.call_module(inst, args, site)
+
+    def super_method(self, ev: Any, inst: Value, base: str, name: str, args: Args,
+                     site: Site) -> Optional[Value]:
+        kn = N.classify(base)
+        if name == "__init__":
+            if kn is not None and kn[0] in (N.SEQUENTIAL, N.MODULE_LIST, N.MODULE_DICT) \
+                    and isinstance(inst, InstanceV):
+                inst.extra["container"] = self.make_container(kn[0], kn[1], args, site)
+            return Const(None)
+        if not isinstance(inst, InstanceV) or not N.is_module_base(base):
+            return None
+        if name == "forward":
+            return self.inline_forward_base(inst, args, site)
+        return self.module_method(inst, name, args, site) if name in N.MODULE_METHODS else None
+
+    def inline_forward_base(self, inst: InstanceV, args: Args, site: Site) -> Value:
+        seq = inst.extra.get("container")
+        x = args.positional[0] if args.positional else None
+        if isinstance(seq, ContainerV):
+            return self.chain(seq, self.as_tensor(x) or TensorV(), site)
+        consume(x)
+        return TensorV()
+
+    def returned(self, ev: Any, fn: FunctionV, args: Args, value: Value, site: Site
+                 ) -> Optional[Value]:
+        name = fn.qualname.rsplit(".", 1)[-1]
+        if not self.applying:  # ``apply(zero_init)`` runs the function on every submodule
+            self.zero_helper(name, args)
+        act = N.NAMED_ACTIVATIONS.get(name.lower())
+        if act is not None and args.positional and isinstance(args.positional[0], TensorV) \
+                and not isinstance(value, TensorV):
+            # The file's own ``def sigmoid(z): return 1 / (1 + np.exp(-z))``.
+            return self.activate(args.positional[0], Activation(act, source="forward",
+                                                                node=site.node))
+        return None
+
+    def call_one_of(self, ev: Any, callee: OneOf, args: Args, site: Site) -> Optional[Value]:
+        kinds = [N.classify(o.name) if isinstance(o, External) else None for o in callee.options]
+        if all(k is not None and k[0] == N.INIT for k in kinds):
+            return self.alternative_inits([k[1] for k in kinds if k is not None], args, site)
+        return None
+
+    def call_unknown(self, ev: Any, callee: Value, args: Args, site: Site) -> Optional[Value]:
+        call = site.node
+        func = call.func if isinstance(call, cst.Call) else None
+        short = func.attr.value if isinstance(func, cst.Attribute) else (
+            func.value if isinstance(func, cst.Name) else "")
+        if short and idioms.zeroing_name(short):
+            self.zero_helper(short, args)
+            return args.positional[0] if args.positional else Const(None)
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) \
+                and short in T.MATMUL_METHODS and args.positional:
+            return self.matmul(TensorV(), args.positional[0], site)  # ``x.mm(W)``, x unknown
+        if isinstance(callee, Unknown) and callee.why.startswith("name ") \
+                and not self.ev.star_modules:
+            return UNKNOWN  # a name nothing binds: no function of the file's runs there
+        return None
+
+    # --- after the module has run -----------------------------------------------------------
+
+    def run_rest(self) -> None:
+        ev = self.ev
+        ev.run_uncalled()
+        classes = [c for c in ev.classes if self.module_class(c)]
+        # Last defined first: a model builds the blocks defined before it, with its arguments.
+        for cls in reversed(classes):
+            if not cls.instances:
+                ev.guarded(_instantiate(ev, cls))
+        instances = [i for c in classes for i in c.instances[:8]]
+        owned = self.owned(instances)
+        # Top-level models first: they inline the forward of the submodules they call.
+        for inst in sorted(instances, key=lambda i: id(i) in owned):
+            if not inst.extra.get("forward_done"):
+                ev.guarded(_forward(self, inst, id(inst) not in owned))
+        for cls in ev.classes:
+            if not self.module_class(cls) and self._draws_in_init(cls):
+                ev.guarded(_plain_class(ev, cls))
+        for seq in list(self.containers):
+            if seq.chain and not seq.called:
+                ev.guarded(_chain(self, seq))
+
+    def _draws_in_init(self, cls: ClassV) -> bool:
+        init = cls.attrs.get("__init__")
+        if not isinstance(init, FunctionV):
+            return False
+        found: List[bool] = []
+        q = self.renderer.qualify
+
+        class _V(cst.CSTVisitor):
+            def visit_Call(self, n: cst.Call) -> None:
+                if not found and (q(n.func) or "") in _DRAW_NAMES:
+                    found.append(True)
+
+        init.node.visit(_V())
+        return bool(found)
+
+    # --- results ----------------------------------------------------------------------------
+
+    def finish(self) -> Network:
+        net = Network(renderer=self.renderer.render, namer=self.renderer.name_init)
+        reps: Dict[tuple, Layer] = {}  # type: ignore[type-arg]
+        for layer in self.layers:
+            if layer.render.get("raw") and not layer.render.get("used"):
+                continue
+            _position(layer)
+            key = _facts(layer)
+            rep = reps.get(key)
+            if rep is None:
+                reps[key] = layer
+                net.layers.append(layer)
+            else:
+                _merge(rep, layer)
+        for seq in self.containers:
+            ls = [x.layer for x in _flatten(seq.items) if isinstance(x, (LayerV, RawV))]
+            if seq.chain and ls:
+                net.stacks.append(Stack(ls, "sequential", seq.node))
+        net.stacks.extend(self.stacks)
+        return net
+
+
+_DRAW_NAMES = frozenset(T.DRAWS)
+
+
+def _instantiate(ev: Evaluator, cls: ClassV) -> Callable[[], object]:
+    return lambda: ev.instantiate(cls, Args(), ev.site(cls.node))
+
+
+def _forward(host: TorchHost, inst: InstanceV, top: bool) -> Callable[[], object]:
+    return lambda: host.run_forward(inst, top)
+
+
+def _chain(host: TorchHost, seq: ContainerV) -> Callable[[], object]:
+    def run() -> None:
+        out = host.chain(seq, TensorV(), host.ev.site(seq.node or host.module))
+        if seq.top_level:
+            host.mark_output(out)
+    return run
+
+
+def _plain_class(ev: Evaluator, cls: ClassV) -> Callable[[], object]:
+    """A class that is not a module but draws weights by hand (a NumPy network): build it,
+    then run each of its methods no one called, so that their matrix products find the
+    weights."""
+    def run() -> None:
+        site = ev.site(cls.node)
+        inst = cls.instances[0] if cls.instances else ev.instantiate(cls, Args(), site)
+        for name, fn in list(cls.attrs.items()):
+            if isinstance(fn, FunctionV) and name != "__init__" and id(fn.node) not in ev.called:
+                method = ev.get_attribute(inst, name, site)
+                if isinstance(method, FunctionV):
+                    ev.call_function(method, Args(), site)
+    return run
+
+
+def _flatten(items: List[Value]) -> List[Any]:
+    out: List[Any] = []
+    for i in items:
+        if isinstance(i, ContainerV) and i.chain:
+            out.extend(_flatten(i.items))
+        else:
+            out.append(i)
+    return out
+
+
+def _position(layer: Layer) -> None:
+    if layer.render.get("output"):
+        layer.position = "output"
+    elif layer.next or layer.render.get("consumed"):
+        layer.position = "hidden"
+    elif layer.render.get("applied"):
+        layer.position = "output"  # its result feeds nothing
+
+
+def _facts(layer: Layer) -> tuple:  # type: ignore[type-arg]
+    """What makes a finding about a layer: two layers one constructor call built (a block
+    repeated in a list) with the same name, activation, initializers and fans are shown as
+    one, as the block is written once."""
+    if layer.render.get("raw"):
+        return (id(layer),)
+    a = layer.activation
+    ws = tuple((w.role, w.fan_in, w.fan_out, w.receptive, id(w.init.node), w.init.family,
+                w.init.distribution, w.init.scale, w.init.mode, w.init.std, w.init.mean,
+                w.init.low, w.init.high, w.init.gain, w.init.value, w.init.written)
+               for w in layer.weights)
+    return (id(layer.node), layer.name, layer.type_name, ws, a.name,
+            tuple(sorted(a.params.items())), layer.zero_bias, layer.uniform_bias,
+            layer.out_features)
+
+
+_RANK = {"unknown": 0, "hidden": 1, "output": 2}
+
+
+def _merge(rep: Layer, other: Layer) -> None:
+    """What any of the copies is, the one shown is (as one layer used in many places)."""
+    rep.normalized = rep.normalized or other.normalized
+    rep.normalized_after = rep.normalized_after or other.normalized_after
+    rep.residual_branch = rep.residual_branch or other.residual_branch
+    rep.residual_branch_end = rep.residual_branch_end or other.residual_branch_end
+    if _RANK.get(other.position, 0) > _RANK.get(rep.position, 0):
+        rep.position = other.position
+    rep.idioms = tuple(sorted(set(rep.idioms) | set(other.idioms)))

@@ -1,0 +1,110 @@
+"""What the PyTorch host's parts (layers, initializers, data flow, modules) share: its state
+and the methods each part uses from the others, declared here so that each part type-checks
+on its own (as :mod:`initlint.analysis.core` does for the evaluator)."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from ...analysis import Args, Evaluator, InstanceV, Site, Value
+from ...model import Activation, InitSpec, Layer, Stack
+from .render import Renderer
+from .values import ContainerV, DrawV, RawV, TensorV
+
+#: (value, the expression it was written at) of an argument bound to a parameter name.
+Bound = Tuple[Value, Optional[cst.CSTNode]]
+
+
+class State:
+    """State and cross-part methods of :class:`~.reader.TorchHost`."""
+
+    ev: Evaluator
+    module: cst.Module
+    renderer: Renderer
+    #: Every layer made, in order (hand-made weights included).
+    layers: List[Layer]
+    containers: List[ContainerV]
+    #: Hand-made weights by the draw they were made from.
+    raws: Dict[int, RawV]
+    #: Module instances whose forward is running (innermost last).
+    forward_stack: List[InstanceV]
+    #: Layers applied in each top-level forward that is running.
+    forward_layers: List[List[Layer]]
+    stacks: List[Stack]
+    #: Layers each init call sets (by the call's node): one call may serve many layers.
+    init_targets: Dict[int, List[Layer]]
+
+    # --- data flow (flow.py) ------------------------------------------------------------
+
+    def through(self, layer: Layer, t: TensorV) -> TensorV:
+        raise NotImplementedError
+
+    def activate(self, x: Value, act: Activation) -> Value:
+        raise NotImplementedError
+
+    def normalize(self, t: Value) -> None:
+        raise NotImplementedError
+
+    def mark_output(self, t: Value) -> None:
+        raise NotImplementedError
+
+    def matmul(self, a: Value, b: Value, site: Site) -> Value:
+        raise NotImplementedError
+
+    def residual(self, a: TensorV, b: TensorV) -> TensorV:
+        raise NotImplementedError
+
+    def apply_module(self, m: Value, args: Args, site: Site) -> Value:
+        raise NotImplementedError
+
+    def chain(self, seq: ContainerV, t: TensorV, site: Site) -> TensorV:
+        raise NotImplementedError
+
+    def scale_draw(self, draw: DrawV, factor: Optional[Value], divide: bool,
+                   node: Optional[cst.CSTNode]) -> DrawV:
+        raise NotImplementedError
+
+    def rescale(self, layer: Layer, role: str, factor: Optional[Value], divide: bool) -> None:
+        raise NotImplementedError
+
+    # --- initializers (inits.py) ----------------------------------------------------------
+
+    def set_init(self, layer: Layer, role: str, spec: InitSpec) -> None:
+        raise NotImplementedError
+
+    def tensor_init(self, base: Value, method: str, args: Args, site: Site) -> Value:
+        raise NotImplementedError
+
+    def raw_from_draw(self, draw: DrawV, node: cst.CSTNode, how: str) -> RawV:
+        raise NotImplementedError
+
+    # --- modules (modules.py) -------------------------------------------------------------
+
+    def tree(self, root: Value) -> List[Tuple[str, Value]]:
+        raise NotImplementedError
+
+    def name_value(self, name: str, value: Value, top: bool) -> None:
+        raise NotImplementedError
+
+    def container_add(self, c: ContainerV, value: Value, key: Optional[str] = None) -> None:
+        raise NotImplementedError
+
+    def is_module_class(self, inst: InstanceV) -> bool:
+        raise NotImplementedError
+
+    def source(self, node: cst.CSTNode) -> str:
+        raise NotImplementedError
+
+
+def bind(args: Args, positional: Sequence[str]) -> Dict[str, Bound]:
+    """Arguments by parameter name, positional ones in the catalog's order."""
+    out: Dict[str, Bound] = {}
+    for i, v in enumerate(args.positional):
+        if i < len(positional):
+            out[positional[i]] = (v, args.positional_nodes[i] if i < len(
+                args.positional_nodes) else None)
+    for k, v in args.keywords.items():
+        out[k] = (v, args.keyword_nodes.get(k))
+    return out
