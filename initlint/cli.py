@@ -80,15 +80,21 @@ def _error(msg: str) -> None:
               help="Print each finding's figures and reasoning under its message (text format).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: all cores).")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also say which files were analysed only in part (past a time or size limit).")
 @click.option("--stdin-filename", metavar="PATH",
               help="Lint standard input under this name (with no PATHS, or with '-').")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
 @click.version_option(__version__, "--version", prog_name="initlint")
-def cli(paths, fix, unsafe_fixes, diff, show_fixes, select, extend_select, ignore, exclude,
-        extend_exclude, force_exclude, respect_gitignore, config_path, isolated, show_settings,
-        fmt, output_file, statistics, add_noqa, ignore_noqa, exit_zero, fail_on, show_details,
-        jobs, stdin_filename, explain, list_rules) -> None:
+def cli(paths: Tuple[str, ...], fix: bool, unsafe_fixes: bool, diff: bool, show_fixes: bool,
+        select: Tuple[str, ...], extend_select: Tuple[str, ...], ignore: Tuple[str, ...],
+        exclude: Tuple[str, ...], extend_exclude: Tuple[str, ...], force_exclude: bool,
+        respect_gitignore: Optional[bool], config_path: Optional[str], isolated: bool,
+        show_settings: bool, fmt: str, output_file: Optional[str], statistics: bool,
+        add_noqa: bool, ignore_noqa: bool, exit_zero: bool, fail_on: Optional[str],
+        show_details: bool, jobs: Optional[int], verbose: bool, stdin_filename: Optional[str],
+        explain: Optional[str], list_rules: bool) -> None:
     """Lint weight-initializer choices in Keras and PyTorch code.
 
     PATHS are files, directories or notebooks (default: the current directory); '-' reads
@@ -111,6 +117,8 @@ def cli(paths, fix, unsafe_fixes, diff, show_fixes, select, extend_select, ignor
       1  findings at or above --fail-on, or a file that could not be linted
       2  usage, configuration or internal error, or no file could be linted
     """
+    global _VERBOSE
+    _VERBOSE = verbose
     color = _color()
     if list_rules:
         report.rules_table(rules_mod.all_rules(), sys.stdout, color)
@@ -127,16 +135,16 @@ def cli(paths, fix, unsafe_fixes, diff, show_fixes, select, extend_select, ignor
                              respect_noqa=not ignore_noqa, add_noqa=add_noqa)
     out_opts = _output_options(fmt, output_file, color, statistics, show_fixes, show_details)
 
-    paths = list(paths) or (["-"] if stdin_filename else ["."])
+    targets = list(paths) or (["-"] if stdin_filename else ["."])
     if show_settings:
-        sys.exit(_show_settings(resolver, stdin_filename if paths == ["-"] else paths[0]))
-    if "-" in paths:
-        if len(paths) > 1:
+        sys.exit(_show_settings(resolver, stdin_filename if targets == ["-"] else targets[0]))
+    if "-" in targets:
+        if len(targets) > 1:
             _error("'-' (standard input) cannot be combined with other paths")
             sys.exit(EXIT_ERROR)
         sys.exit(_stdin(stdin_filename or "-", resolver, options, out_opts, fix, diff,
                         exit_zero, level))
-    sys.exit(_lint_files(paths, resolver, options, out_opts, _Run(fix, diff, exit_zero, level),
+    sys.exit(_lint_files(targets, resolver, options, out_opts, _Run(fix, diff, exit_zero, level),
                          force_exclude, jobs))
 
 
@@ -265,17 +273,25 @@ def _report_errors(results: List[files.FileResult]) -> None:
         if r.error:
             if r.error_line is not None:
                 # A syntax error: located like a finding, so editors and CI can jump to it.
-                click.echo(f"{_where(r)}: {r.error}", err=True)
+                click.echo(f"{_where(r, r.error_line)}: {r.error}", err=True)
             else:
                 _error(f"{r.path}: {r.error}")
         for problem in r.problems:
             _error(f"{r.path}: {problem}")
+        if _VERBOSE:
+            for note in r.notes:
+                click.echo(f"initlint: note: {r.path}: {note}", err=True)
 
 
-def _where(r: files.FileResult) -> str:
+#: ``-v``: notes on files analysed only in part are printed.
+_VERBOSE = False
+
+
+def _where(r: files.FileResult, line: int) -> str:
+    """Where a syntax error is, on ``line`` (the result's ``error_line``)."""
     if r.error_cell is not None:
-        return f"{r.path}:{report.cell_location(r.error_cell, r.error_line, r.error_column or 1)}"
-    return f"{r.path}:{r.error_line}:{r.error_column or 1}"
+        return f"{r.path}:{report.cell_location(r.error_cell, line, r.error_column or 1)}"
+    return f"{r.path}:{line}:{r.error_column or 1}"
 
 
 def _added(results: List[files.FileResult], missing: bool) -> int:
@@ -294,7 +310,7 @@ def _split_globs(values: Sequence[str]) -> List[str]:
 
 def _finish(results: List[files.FileResult], o: _Output, options: engine.Options, fix: bool,
             diff: bool, exit_zero: bool, level: str, missing: bool, n_files: int,
-            out=None) -> int:
+            out: Optional[TextIO] = None) -> int:
     _report_errors(results)
     errors = [r for r in results if r.error]
     linted = [r for r in results if not r.error]
@@ -345,7 +361,8 @@ def _fails(severity: str, fail_on: str) -> bool:
 
 
 def _write(linted: List[files.FileResult], o: _Output, fmt: str, color: Optional[bool],
-           options: engine.Options, fix: bool, level: str, out, n_failed: int = 0) -> None:
+           options: engine.Options, fix: bool, level: str, out: TextIO, n_failed: int = 0
+           ) -> None:
     fix_level = options.fix or ("unsafe" if level == "unsafe" else None)
     if o.statistics:
         report.write_statistics(linted, out, fmt, fix_level, n_failed)

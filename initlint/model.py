@@ -13,6 +13,11 @@ from .analysis.values import Provenance, Site
 
 # --- initializers -----------------------------------------------------------------------------
 
+
+class Spelling:
+    """How the user wrote a value, kept by a reader to render a replacement in the same idiom.
+    Each reader subclasses it with typed fields; rules never look inside."""
+
 @dataclass
 class InitSpec:
     """What a weight is initialized with, in neutral terms, and how the user wrote it."""
@@ -49,6 +54,8 @@ class InitSpec:
     render: Dict[str, Any] = field(default_factory=dict)
     #: How the value reached the layer (the default of a parameter, an argument of a call).
     via: Provenance = ()
+    #: The reader's typed record of how it was written, when a fix can replace it.
+    spelling: Optional[Spelling] = None
 
     @property
     def is_default(self) -> bool:

@@ -216,17 +216,32 @@ def _fix_diff(con: Console, r: FileResult, f: Finding) -> None:
 
     assert f.fix is not None
     lines = {n: t for (cell, n), t in r.lines.items() if cell == f.cell}
-    if not f.fix.edits or any(n not in lines for e in f.fix.edits
-                              for n in range(e.line, e.end_line + 1)):
+    if not f.fix.edits:
         return
+    lo = min(e.line for e in f.fix.edits)
+    hi = max(e.end_line for e in f.fix.edits)
+    if any(n not in lines for n in range(lo, hi + 1)):
+        return  # the lines between two edits were not kept (too far apart to show)
     numbers, new = apply_to_lines(lines, f.fix.edits)
     label = "Safe fix" if f.fix.applicability == "safe" else "Unsafe fix"
     con.print(f"  [cyan]{label}[/cyan]")
-    width = len(str(numbers[-1]))
-    for n in numbers:
-        con.print(f"  [red]{n:>{width}} - {escape(lines[n])}[/red]")
-    for i, text in enumerate(new):
-        con.print(f"  [green]{numbers[0] + i:>{width}} + {escape(text)}[/green]")
+    width = len(str(numbers[-1] + max(0, len(new) - len(numbers))))
+    for old_part, new_part in _hunks(numbers, [lines[n] for n in numbers], new):
+        for n, text in old_part:
+            con.print(f"  [red]{n:>{width}} - {escape(text)}[/red]")
+        for n, text in new_part:
+            con.print(f"  [green]{n:>{width}} + {escape(text)}[/green]")
+
+
+Numbered = List[Tuple[int, str]]
+
+
+def _hunks(numbers: List[int], old: List[str], new: List[str]) -> List[Tuple[Numbered, Numbered]]:
+    """The changed lines of a fix: line by line when it keeps the line count (edits on lines
+    apart show only those lines), else the whole span."""
+    if len(old) != len(new):
+        return [(list(zip(numbers, old)), [(numbers[0] + i, t) for i, t in enumerate(new)])]
+    return [([(n, a)], [(n, b)]) for n, a, b in zip(numbers, old, new) if a != b]
 
 
 def _summary(con: Console, results: Sequence[FileResult], fix_level: Optional[str],

@@ -441,3 +441,32 @@ def test_a_recursion_limit_names_what_recursed(tmp_path, monkeypatch):
     assert res.internal
     assert res.error.startswith("internal error: test_cli.py: follow() recursed past Python's "
                                 "limit on this file")
+
+
+def test_show_fixes_with_edits_lines_apart():
+    """A fix that extends an import at the top and changes a call further down: the diff
+    shows both changed lines (it used to crash on the lines between)."""
+    from conftest import FIXTURES
+
+    r = run_cli("--isolated", "--show-fixes", "--unsafe-fixes",
+                str(FIXTURES / "keras" / "initializer_forms.py"))
+    out = r.stdout.decode()
+    assert r.returncode == 1 and b"Traceback" not in r.stderr, r.stderr
+    assert " 4 + from keras.initializers import VarianceScaling, HeUniform" in out
+    assert ' 15 +     layers.Dense(8, activation="relu", kernel_initializer=HeUniform()),' in out
+
+
+def test_verbose_says_which_files_were_read_only_in_part(tmp_path):
+    """A file past the evaluator's limits is still linted from what was read; -v says so."""
+    src = ("import keras\nfrom keras import layers\n"
+           "m = keras.Sequential([layers.Dense(8, activation='relu', "
+           "kernel_initializer='glorot_uniform'), layers.Dense(1)])\n"
+           "for a in range(60):\n    for b in range(60):\n        for c in range(60):\n"
+           "            for d in range(60):\n                y = [a, b, c, d]\n")
+    path = tmp_path / "slow.py"
+    path.write_text(src)
+    quiet = run_cli("--isolated", "--format", "concise", str(path))
+    loud = run_cli("--isolated", "--format", "concise", "-v", str(path))
+    assert quiet.returncode == loud.returncode == 1
+    assert b"IL002" in quiet.stdout and b"note" not in quiet.stderr
+    assert b"initlint: note: " in loud.stderr and b"the analysis stopped after" in loud.stderr

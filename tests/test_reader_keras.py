@@ -338,7 +338,7 @@ m = Sequential([layers.Dense(8, activation="relu", kernel_initializer=init), lay
 """
     spec = read(src).layers[0].weight("kernel").init
     assert spec.family == "glorot" and spec.display == "glorot_uniform or glorot_normal"
-    assert spec.render == {}
+    assert spec.spelling is None
     assert _codes(src) == [(5, "IL002")]
 
 
@@ -351,7 +351,68 @@ m = Sequential([block(8), block(8, act=ACT), layers.Dense(1)])
 """
     mixed = read(helper.replace("ACT", '"tanh"'))
     agree = read(helper.replace("ACT", '"relu"'))
-    assert [x.weight("kernel").init.render.get("target") is not None
+    assert [x.weight("kernel").init.spelling is not None
             for x in mixed.layers[:2]] == [False, False]
-    assert [x.weight("kernel").init.render.get("target") is not None
+    assert [x.weight("kernel").init.spelling is not None
             for x in agree.layers[:2]] == [True, True]
+
+
+def test_a_finding_in_a_helper_names_the_call_that_made_it_true():
+    from conftest import lint
+
+    src = """from keras import layers, Sequential
+def block(u, act="relu"):
+    return layers.Dense(u, activation=act, kernel_initializer="glorot_uniform")
+m = Sequential([block(8, act="tanh"), block(8), layers.Dense(1)])
+"""
+    (found,) = lint(src)
+    assert found[:2] == (3, "IL002")
+    assert found[2].endswith("\nBuilt by the call to block() at 4:39.")
+
+
+def test_what_reads_a_model_keeps_it_and_what_sets_weights_does_not():
+    src = """import keras
+from keras import layers
+model = keras.Sequential([keras.Input((8,)),
+    layers.Dense(16, activation="relu", kernel_initializer="glorot_uniform", name="a"),
+    layers.Dense(16, activation="relu", kernel_initializer="glorot_uniform", name="b"),
+    layers.Dense(1)])
+keras.utils.plot_model(model)
+print(model, iter([model]))
+model.get_layer("a").set_weights(weights)
+"""
+    assert _codes(src) == [(5, "IL002")]
+    assert _codes(src + 'model.get_layer("missing")\n') == []
+
+
+def test_a_custom_layer_adding_its_own_weights_keeps_its_sublayers():
+    src = """import keras
+from keras import layers
+
+class Block(layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.fc = layers.Dense(32, activation="relu", kernel_initializer="glorot_uniform")
+        self.out = layers.Dense(4)
+
+    def build(self, shape):
+        self.scale = self.add_weight(shape=(4,), initializer="ones")
+
+    def call(self, x):
+        self.add_loss(0.0)
+        return self.out(self.fc(x)) * self.scale
+"""
+    assert _codes(src) == [(7, "IL002")]
+
+
+def test_weights_restored_after_training_do_not_hide_the_initializer():
+    src = """import keras
+from keras import layers
+model = keras.Sequential([keras.Input((8,)),
+    layers.Dense(16, activation="relu", kernel_initializer="glorot_uniform"), layers.Dense(1)])
+model.compile("adam", "mse")
+model.fit(x, y)
+model.load_weights("best.weights.h5")
+"""
+    assert _codes(src) == [(4, "IL002")]
+    assert _codes(src.replace("model.fit(x, y)\n", "")) == []

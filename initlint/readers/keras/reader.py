@@ -11,8 +11,9 @@ method of subclassed models.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -24,8 +25,8 @@ from ...model import Activation, InitSpec, Layer, Network, Stack, Weight, chains
 from ..pyutil import UNKNOWN as UNKNOWN_CONST
 from ..pyutil import call_arguments, default_quote
 from .names import classify
-from .render import Renderer
-from .values import (HARMLESS, ActivationFn, Initializer, LayerValue, Model, NoOp, Op, Sequential,
+from .render import KerasSpelling, Renderer
+from .values import (HARMLESS, HARMLESS_FUNCTIONS, TRAINING, ActivationFn, Initializer, LayerValue, Model, NoOp, Op, Sequential,
                      Tensor)
 
 #: (value, the expression it was written at, given by keyword)
@@ -53,6 +54,10 @@ class KerasHost(Host):
         self.seqs: List[Sequential] = []
         self.renderer = Renderer(module, default_quote(source))
         self._values: Dict[int, LayerValue] = {}
+        #: Layers whose output reaches a model's output (by id).
+        self.outputs: Set[int] = set()
+        #: Layers of models the file trains (``fit``), by id: later escapes do not count.
+        self.trained: Set[int] = set()
 
     # --- names ------------------------------------------------------------------------
 
@@ -76,6 +81,8 @@ class KerasHost(Host):
     def call_external(self, ev: Any, name: str, args: Args, site: Site) -> Optional[Value]:
         kn = classify(name)
         if kn is None:
+            if any(name.endswith("." + f) for f in HARMLESS_FUNCTIONS):
+                return Unknown(name)  # reads the model; its weights stay as they are
             return None
         cat, short = kn
         if cat == "layer":
@@ -102,8 +109,19 @@ class KerasHost(Host):
     def instance_attribute(self, ev: Any, inst: InstanceV, name: str, site: Site
                            ) -> Optional[Value]:
         if name in HARMLESS and self._keras_class(inst.cls) is not None:
+            if name in TRAINING:
+                self.trained.update(id(x) for x in self._layers_of(inst))
             return NoOp()
         return None
+
+    def _layers_of(self, inst: InstanceV) -> List[Layer]:
+        """The layers an instance holds in its attributes (one level of containers)."""
+        out: List[Layer] = []
+        for v in inst.attrs.values():
+            items = v.items if isinstance(v, Seq) else [v]
+            out.extend(x.layer for x in items if isinstance(x, LayerValue))
+            out.extend(x for seq in items if isinstance(seq, Sequential) for x in seq.layers)
+        return out
 
     def call_instance(self, ev: Any, inst: InstanceV, args: Args, site: Site) -> Optional[Value]:
         if self._keras_class(inst.cls) is None:
@@ -169,8 +187,7 @@ class KerasHost(Host):
         local = ev.local_site(site)
         layer = Layer(kind=defn.kind, framework="keras", type_name=type_name, node=local.node,
                       calls=tuple(s for s in ev.call_sites() if not s.module))
-        if local is not site:
-            layer.render["foreign"] = True
+        foreign = local is not site  # built in another module: its call is not in this file
         lv = LayerValue(layer, defn, {k: v[0] for k, v in bound.items()})
         self._values[id(layer)] = lv
         splat = args.star_unknown or args.kwargs_unknown
@@ -183,8 +200,8 @@ class KerasHost(Host):
                 spec = InitSpec("unknown", written="unknown", display="an unknown initializer")
             else:
                 spec = self.init_spec(arg, default)
-            if spec.is_default:
-                spec.render["keyword"] = kw
+            if spec.written == "default" and not foreign:
+                spec.spelling = KerasSpelling(keyword=kw)
             layer.weights.append(Weight(role=role, init=spec))
         layer.zero_bias = _zero_bias(layer, lv.args)
         layer.uniform_bias = _uniform_bias(layer)
@@ -240,7 +257,8 @@ class KerasHost(Host):
         node = arg[1] if arg is not None else None
         if isinstance(node, cst.Name) and spec.family != "unknown" and spec.written in (
                 "string", "class_call", "class_ref", "none") and node.value != "None":
-            spec.render["inner_written"] = spec.written  # a variable holding the initializer
+            if isinstance(spec.spelling, KerasSpelling):  # a variable holding the initializer
+                spec.spelling = dataclasses.replace(spec.spelling, held=spec.written)
             spec.written = "variable"
         return spec
 
@@ -254,14 +272,13 @@ class KerasHost(Host):
         value, node, _ = arg
         if isinstance(value, Initializer):
             spec = copy.copy(value.spec)
-            spec.render = dict(spec.render)
             spec.node = node if node is not None else spec.node  # reported where it is used
             return spec
         if isinstance(value, Const) and value.value is None:
             spec = K.make_spec("GlorotUniform", {}, "glorot_uniform")
             spec.written, spec.node = "none", node
             if _editable(value) and node is not None:
-                spec.render["target"] = value.node
+                spec.spelling = KerasSpelling(target=value.node)
             return spec
         if isinstance(value, Const) and isinstance(value.value, str):
             return self._string_spec(value, node)
@@ -271,7 +288,7 @@ class KerasHost(Host):
             spec.written, spec.node = "class_ref", node
             ref = value.node if isinstance(value, External) and value.node is not None else node
             if isinstance(ref, (cst.Name, cst.Attribute)):
-                spec.render.update(target=ref, callee=ref)
+                spec.spelling = KerasSpelling(target=ref, callee=ref)
             return spec
         text = self.renderer.short(node) if node is not None else "an unknown initializer"
         written = "function_call" if isinstance(node, cst.Call) else "expression"
@@ -290,7 +307,7 @@ class KerasHost(Host):
                             node=node)
         spec = copy.copy(first)
         spec.display = " or ".join(dict.fromkeys(s.display for s in specs))
-        spec.written, spec.node, spec.render = "expression", node, {}
+        spec.written, spec.node, spec.spelling = "expression", node, None
         return spec
 
     def _string_spec(self, value: Const, node: Optional[cst.CSTNode]) -> InitSpec:
@@ -302,7 +319,7 @@ class KerasHost(Host):
         spec = K.make_spec(cls, {}, s)
         spec.written, spec.node = "string", node
         if _editable(value):
-            spec.render.update(target=value.node, snake=not s[:1].isupper())
+            spec.spelling = KerasSpelling(target=value.node, snake=not s[:1].isupper())
         return spec
 
     def class_call_spec(self, ev: Any, cat: str, name: str, args: Args, site: Site) -> InitSpec:
@@ -319,8 +336,9 @@ class KerasHost(Host):
         spec = K.make_spec(name, evaluated, display)
         spec.written, spec.node = "class_call", call
         if not site.module and isinstance(call, cst.Call):
-            spec.render.update(target=call, callee=call.func, bound=call_arguments(call, d.params),
-                               tf=cat == "tf_initializer")
+            spec.spelling = KerasSpelling(target=call, callee=call.func,
+                                          bound=call_arguments(call, d.params),
+                                          tf=cat == "tf_initializer")
         return spec
 
     # --- weightless layers ------------------------------------------------------------
@@ -401,7 +419,7 @@ class KerasHost(Host):
             for p in merged.producers:
                 if all(first is not n for n in p.next):
                     p.next.append(first)
-            lv = self._value_of(first)
+            lv = self.value_of(first)
             if merged.channels is not None and lv is not None and lv.c_in is None \
                     and first.weight("kernel") is not None:
                 self.set_fans(lv, merged.channels)
@@ -439,12 +457,12 @@ class KerasHost(Host):
             return Tensor([], [], merged.channels if same else None)
         return Tensor()
 
-    def _value_of(self, layer: Layer) -> Optional[LayerValue]:
+    def value_of(self, layer: Layer) -> Optional[LayerValue]:
         return self._values.get(id(layer))
 
     def _settle_linear(self, layer: Layer) -> None:
         """The layer's output is consumed without an activation in between: it is linear."""
-        lv = self._value_of(layer)
+        lv = self.value_of(layer)
         if lv is None or not lv.activation_given:
             layer.activation = Activation("linear", source="default")
 
@@ -466,7 +484,7 @@ class KerasHost(Host):
     def mark_output(self, v: Optional[Value]) -> None:
         for t in _tensors(v):
             for p in t.producers:
-                p.render["reaches_output"] = True
+                self.outputs.add(id(p))
             for p in t.awaiting:
                 self._settle_linear(p)
 
@@ -482,7 +500,7 @@ class KerasHost(Host):
         for layer in self.layers:
             if layer.next:
                 layer.position = "hidden"
-            elif layer.render.get("reaches_output"):
+            elif id(layer) in self.outputs:
                 layer.position = "output"
         net.layers = list(self.layers)
         _unfix_shared_literals(net.layers)
@@ -500,7 +518,8 @@ def _unfix_shared_literals(layers: List[Layer]) -> None:
     users: Dict[int, List[Tuple[Layer, InitSpec]]] = {}
     for layer in layers:
         for w in layer.weights:
-            target = w.init.render.get("target")
+            sp = w.init.spelling
+            target = sp.target if isinstance(sp, KerasSpelling) else None
             if target is not None:
                 users.setdefault(id(target), []).append((layer, w.init))
     for group in users.values():
@@ -508,7 +527,7 @@ def _unfix_shared_literals(layers: List[Layer]) -> None:
                 for layer, _ in group}
         if len(acts) > 1:
             for _, spec in group:
-                spec.render = {}
+                spec.spelling = None
 
 
 def _via(v: Value) -> Provenance:

@@ -5,14 +5,35 @@ left at its default gets the keyword added."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 import libcst as cst
 
 from ...catalog import keras as K
 from ...edits import add_keyword
-from ...model import Edit, InitRequest, InitSpec, Layer, Weight
+from ...model import Edit, InitRequest, Layer, Spelling, Weight
 from ..pyutil import ImportTable, dotted_name
+
+
+@dataclass
+class KerasSpelling(Spelling):
+    """Where and how a Keras initializer was written, for a fix in the same idiom."""
+
+    #: The expression a fix replaces (None for a default: the fix adds ``keyword``).
+    target: Optional[cst.CSTNode] = None
+    #: The keyword a fix adds to the layer's call when the initializer was left out.
+    keyword: str = "kernel_initializer"
+    #: A string written in snake_case (``"glorot_uniform"``, not ``"GlorotUniform"``).
+    snake: bool = False
+    #: The class (``initializers.GlorotUniform``) of a class call or reference.
+    callee: Optional[cst.CSTNode] = None
+    #: A class call's arguments by parameter name.
+    bound: Dict[str, cst.Arg] = field(default_factory=dict)
+    #: A TensorFlow initializer (``tf.random_normal_initializer``): the fix names Keras's.
+    tf: bool = False
+    #: How the value a variable holds was written (``string``, ``class_call``, ...).
+    held: Optional[str] = None
 
 
 class Renderer:
@@ -43,45 +64,46 @@ class Renderer:
         return text if len(text) <= limit else text[: limit - 3] + "..."
 
     def render(self, layer: Layer, weight: Weight, req: InitRequest) -> Optional[List[Edit]]:
-        if layer.render.get("foreign"):
-            return None  # built in another module: its call is not in this file
         spec = weight.init
+        sp = spec.spelling
+        if not isinstance(sp, KerasSpelling):
+            return None  # nothing a fix can replace safely (another module, a shared default)
         cls = K.class_for(req.family, req.distribution)
         q = self.quote
         if spec.written == "default":
-            kw = spec.render.get("keyword", "kernel_initializer")
             call = layer.node
             if not isinstance(call, cst.Call):
                 return None
-            edit = add_keyword(self.module, call, kw, f"{q}{K.to_snake(cls)}{q}")
+            edit = add_keyword(self.module, call, sp.keyword, f"{q}{K.to_snake(cls)}{q}")
             return [edit] if edit is not None else None
-        target = spec.render.get("target")
-        written = spec.render.get("inner_written", spec.written)
-        if target is None:
+        written = sp.held or spec.written
+        if sp.target is None:
             return None
         if written == "none":
-            return [Edit(target, f"{q}{K.to_snake(cls)}{q}")]
-        if written == "string" and isinstance(target, cst.SimpleString):
-            name = K.to_snake(cls) if spec.render.get("snake") else cls
-            return [Edit(target, f"{target.prefix}{target.quote}{name}{target.quote}")]
+            return [Edit(sp.target, f"{q}{K.to_snake(cls)}{q}")]
+        if written == "string" and isinstance(sp.target, cst.SimpleString):
+            name = K.to_snake(cls) if sp.snake else cls
+            t = sp.target
+            return [Edit(t, f"{t.prefix}{t.quote}{name}{t.quote}")]
         if written in ("class_call", "class_ref"):
-            return self._render_class(spec, cls, written)
+            return self._render_class(sp, cls, written)
         return None
 
-    def _render_class(self, spec: InitSpec, cls: str, written: str) -> Optional[List[Edit]]:
+    def _render_class(self, sp: KerasSpelling, cls: str, written: str) -> Optional[List[Edit]]:
         """Swap the class in ``X(...)`` / ``mod.X(...)`` / ``mod.X`` for ``cls`` in the same
         spelling (snake_case stays snake_case), extending a ``from ... import`` when needed."""
-        callee = spec.render["callee"]
-        tf = bool(spec.render.get("tf"))
+        callee = sp.callee
         extra: List[Edit] = []
-        if tf:
+        if sp.tf:
             path = self._initializers_path()
-            if path is None:
+            if path is None or callee is None:
                 return None
-            name_node, new, prefix = callee, f"{path}.{cls}", ""
+            name_node: cst.CSTNode = callee
+            new, prefix = f"{path}.{cls}", ""
         elif isinstance(callee, (cst.Attribute, cst.Name)):
-            name_node = callee.attr if isinstance(callee, cst.Attribute) else callee
-            new = K.to_snake(cls) if not name_node.value[:1].isupper() else cls
+            name = callee.attr if isinstance(callee, cst.Attribute) else callee
+            name_node = name
+            new = K.to_snake(cls) if not name.value[:1].isupper() else cls
             prefix = (self.module.code_for_node(callee.value) + "."
                       if isinstance(callee, cst.Attribute) else "")
             if isinstance(callee, cst.Name) and not self._imported_as(new):
@@ -92,14 +114,13 @@ class Renderer:
                     return None
         else:
             return None
-        bound: Dict[str, cst.Arg] = spec.render.get("bound", {})
         if written == "class_ref" or (
-                not tf and all(p in K.SCALED_CLASS_PARAMS for p in bound)):
+                not sp.tf and all(p in K.SCALED_CLASS_PARAMS for p in sp.bound)):
             return [Edit(name_node, new)] + extra
         # Rebuild the argument list, keeping only the arguments the new class takes.
-        kept = [f"{p}={self.module.code_for_node(a.value)}" for p, a in bound.items()
+        kept = [f"{p}={self.module.code_for_node(a.value)}" for p, a in sp.bound.items()
                 if p in K.SCALED_CLASS_PARAMS]
-        return [Edit(spec.render["target"], f"{prefix}{new}({', '.join(kept)})")] + extra
+        return [Edit(sp.target, f"{prefix}{new}({', '.join(kept)})")] + extra
 
     def _imported_as(self, name: str) -> bool:
         """Is ``name`` already bound in this file to something of that name?"""

@@ -84,7 +84,7 @@ class LayerValue(Opaque):
         return Const(None) if name in HARMLESS else None
 
     def escape(self, ev: "Core", site: Site) -> None:
-        escape_layer(self.layer)
+        escape_layer(ev, self.layer)
 
 
 #: Methods of a Keras model or layer that leave its weights as they were initialized.
@@ -92,12 +92,27 @@ HARMLESS = frozenset({
     "compile", "fit", "summary", "evaluate", "predict", "save", "save_weights", "get_weights",
     "count_params", "to_json", "get_config", "build", "train_on_batch", "test_on_batch",
     "predict_on_batch", "reset_metrics", "plot_model", "get_build_config", "compute_output_shape",
+    "add_weight", "add_loss", "add_metric", "add_update", "add_variable", "compute_loss",
+    "train_step", "test_step", "make_train_function", "fit_generator", "stop_training",
+})
+
+#: Functions outside a model that read it without changing its weights.
+HARMLESS_FUNCTIONS = frozenset({
+    "utils.plot_model", "utils.model_to_dot", "models.save_model", "saving.save_model",
+    "models.clone_model", "utils.print_summary", "callbacks.ModelCheckpoint",
 })
 
 
-def escape_layer(layer: Layer) -> None:
-    """The layer went into code no one can see: its weights may have been set there."""
-    layer.render["escaped"] = True
+#: Methods that train a model: once it has trained, its initializers have done their work,
+#: and weights loaded or set afterwards (the best checkpoint restored) do not undo that.
+TRAINING = frozenset({"fit", "fit_generator", "train_on_batch"})
+
+
+def escape_layer(ev: "Core", layer: Layer) -> None:
+    """The layer went into code no one can see: its weights may have been set there, unless
+    it has already been trained."""
+    if id(layer) in _host(ev).trained:
+        return
     for w in layer.weights:
         w.init = InitSpec("unknown", written="unknown",
                           display="an initializer set by code initlint cannot see")
@@ -122,11 +137,15 @@ class Sequential(Opaque):
         if name == "add" and args.positional:
             _host(ev).seq_add(self, args.positional[0])
             return Const(None)
+        if name == "get_layer":
+            return find_layer(ev, self.layers, args)
+        if name in TRAINING:
+            _host(ev).trained.update(id(x) for x in self.layers)
         return Const(None) if name in HARMLESS else None
 
     def escape(self, ev: "Core", site: Site) -> None:
         for layer in self.layers:
-            escape_layer(layer)
+            escape_layer(ev, layer)
 
     def attribute(self, ev: "Core", name: str, site: Site) -> Optional[Value]:
         if name == "layers":
@@ -163,11 +182,15 @@ class Model(Opaque):
         return Tensor()
 
     def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
+        if name == "get_layer":
+            return find_layer(ev, _host(ev).upstream(self.outputs), args)
+        if name in TRAINING:
+            _host(ev).trained.update(id(x) for x in _host(ev).upstream(self.outputs))
         return Const(None) if name in HARMLESS else None
 
     def escape(self, ev: "Core", site: Site) -> None:
         for layer in _host(ev).upstream(self.outputs):
-            escape_layer(layer)
+            escape_layer(ev, layer)
 
 
 @dataclass(eq=False)
@@ -176,6 +199,39 @@ class NoOp(Opaque):
 
     def call(self, ev: "Core", args: Args, site: Site) -> Optional[Value]:
         return Const(None)
+
+
+def find_layer(ev: "Core", layers: Sequence[Layer], args: Args) -> Optional[Value]:
+    """``model.get_layer(name)`` / ``get_layer(index=i)``: the layer, when known (None, and so
+    an escape of the whole model, when it is not)."""
+    name = args.get(0, "name")
+    index = args.get(1, "index")
+    if isinstance(name, Const) and isinstance(name.value, str):
+        found = [x for x in layers if _keras_name(ev, x) == name.value]
+        return LayerRef(found[0]) if len(found) == 1 else None
+    if isinstance(index, Const) and isinstance(index.value, int) \
+            and -len(layers) <= index.value < len(layers):
+        return LayerRef(layers[index.value])
+    return None
+
+
+def _keras_name(ev: "Core", layer: Layer) -> Optional[str]:
+    lv = _host(ev).value_of(layer)
+    given = lv.args.get("name") if lv is not None else None
+    return given.value if isinstance(given, Const) and isinstance(given.value, str) else None
+
+
+@dataclass(eq=False)
+class LayerRef(Opaque):
+    """A layer reached from its model (``get_layer``): changing its weights is an escape."""
+
+    layer: Layer
+
+    def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
+        return Const(None) if name in HARMLESS else None
+
+    def escape(self, ev: "Core", site: Site) -> None:
+        escape_layer(ev, self.layer)
 
 
 def _inputs(args: Args) -> List[Tensor]:
