@@ -48,9 +48,6 @@ REASON = "needs the shared evaluator (issue 12)"
 #: match their markers.
 PENDING: Set[str] = {
     "keras_layers_index.py",
-    "pkg_apply/model.py",
-    "pkg_apply/train.py",
-    "pkg_apply/utils.py",
 }
 
 #: Cases whose findings with the default selection do not yet match their
