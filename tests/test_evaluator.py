@@ -683,3 +683,42 @@ def test_the_evaluator_knows_no_framework():
         code += [n.id.lower() for n in ast.walk(tree) if isinstance(n, ast.Name)]
         for word in ("torch", "keras", "tensorflow", "flax", "jax"):
             assert not any(word in c for c in code), (path.name, word)
+
+
+def test_one_place_calling_a_function_with_plain_data_is_read_a_bounded_number_of_times():
+    ev = run("""
+        seen = []
+        def build(i):
+            seen.append(i)
+            return i
+        for i in range(30):
+            build(i)
+        class Box:
+            pass
+        boxes = []
+        def fill(box, i):
+            boxes.append(i)
+        box = Box()
+        for i in range(30):
+            fill(box, i)
+    """)
+    assert value(ev, "seen") == list(range(Limits().same_call))
+    assert value(ev, "boxes") == list(range(30))  # an object passed: every call is read
+
+
+def test_a_class_built_from_many_places_is_read_for_its_first_builds_only():
+    ev = run("""
+        made = []
+        class Block:
+            def __init__(self, i):
+                made.append(i)
+        class Model:
+            def __init__(self, depth):
+                self.blocks = [Block(i) for i in range(depth)]
+        a = Model(3)
+        b = Model(4)
+        c = Model(5)
+    """)
+    assert value(ev, "made") == [0, 1, 2, 0, 1, 2, 3][: 3 + 4]  # blocks of the first two
+    assert isinstance(ev.scope.names["a"], InstanceV) and isinstance(ev.scope.names["b"], InstanceV)
+    assert value(ev, "c") is Unknown and Limits().top_level_builds == 2

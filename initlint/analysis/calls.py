@@ -148,6 +148,8 @@ class Calls(Core):
             return self.unknown_call(args, site, Unknown("call depth limit"))
         if any(f.function.node is fn.node for f in self.frames):
             return self.unknown_call(args, site, Unknown(f"recursive call of {fn.qualname}"))
+        if self._repeated(fn, args, site):
+            return Unknown(f"one more call of {fn.qualname} from the same place")
         self.called.add(id(fn.node))
         scope = Scope("function", fn.closure if fn.closure.kind == "function" else None,
                       fn.closure.module_scope)
@@ -164,6 +166,18 @@ class Calls(Core):
             self.frames.pop()
             self.path = saved
         return self._result(fn, frame)
+
+    def _repeated(self, fn: FunctionV, args: Args, site: Site) -> bool:
+        """One call site that calls a function with plain data (numbers, strings, configs,
+        classes) more times than the limit: the rest are not read (a hundred model
+        entry points all calling one builder). Calls that pass a reader's value or an
+        object (an init function applied to each module) are always read."""
+        if any(isinstance(v, (Opaque, InstanceV)) for v in args.values()) or fn.bound is not None:
+            return False
+        key = (id(fn.node), id(site.node))
+        n = self.same_calls.get(key, 0)
+        self.same_calls[key] = n + 1
+        return n >= self.limits.same_call
 
     def _run_body(self, fn: FunctionV, scope: Scope) -> None:
         node = fn.node

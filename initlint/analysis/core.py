@@ -7,7 +7,7 @@ its own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -29,6 +29,10 @@ class Core:
     uncertain: int
     #: Constructions of objects running (0: not inside any object's construction).
     building: int
+    #: Calls with plain data per (function, call site), for :attr:`Limits.same_call`.
+    same_calls: Dict[Tuple[int, int], int]
+    #: Literal values by node id (the nodes live as long as the evaluator's modules).
+    literals: Dict[int, object]
     called: Set[int]
     defaults: Dict[int, Dict[str, Value]]
     _modules: Dict[str, Optional["ModuleValue"]]

@@ -75,6 +75,8 @@ class Evaluator(Expressions, Calls):
         self._loop_levels: List[int] = []
         self.building = 0
         self._loading = 0
+        self.same_calls: Dict[Tuple[int, int], int] = {}
+        self.literals: Dict[int, object] = {}
         #: Modules imported with ``*`` that are not the linted tree's.
         self.star_modules: List[str] = []
 

@@ -63,17 +63,27 @@ class Expressions(Core):
 
     # --- atoms ------------------------------------------------------------------------
 
-    def _number(self, node: cst.CSTNode, scope: Scope) -> Value:
+    def literal(self, node: cst.CSTNode) -> object:
+        """A literal's value. libcst computes it with ``ast.literal_eval`` (a compile) each
+        time; the same literal is met at every call of the function it is in."""
+        key = id(node)
+        if key in self.literals:
+            return self.literals[key]
         try:
-            return Const(node.evaluated_value, node, module=self.path)  # type: ignore[attr-defined]
-        except (ValueError, SyntaxError):
-            return UNKNOWN
+            value: object = node.evaluated_value  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - malformed escapes or numbers: no value we can use
+            value = _BAD
+        self.literals[key] = value
+        return value
+
+    def _number(self, node: cst.CSTNode, scope: Scope) -> Value:
+        value = self.literal(node)
+        if isinstance(value, (int, float, complex)):
+            return Const(value, node, module=self.path)
+        return UNKNOWN
 
     def _string(self, node: cst.CSTNode, scope: Scope) -> Value:
-        try:
-            value = node.evaluated_value  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - malformed escapes: a string we cannot read
-            return Unknown("string")
+        value = self.literal(node)
         if isinstance(value, (str, bytes)):
             return Const(value, node, module=self.path)
         return Unknown("string")
@@ -429,6 +439,9 @@ class Expressions(Core):
                 out.keywords[k] = item
                 out.keyword_nodes[k] = None
         out.kwargs_unknown = out.kwargs_unknown or not v.exact
+
+
+_BAD = object()
 
 
 def _fold(sym: str, fn: Callable[[Any, Any], Any], a: Const, b: Const, site: Site) -> Value:

@@ -34,7 +34,10 @@ class Limits:
     seconds: float = 5.0
     #: Objects of one class built from outside any other construction (a model class built
     #: by a hundred entry-point functions): past this many, further ones are not read.
-    top_level_builds: int = 4
+    top_level_builds: int = 2
+    #: Calls of one function from one place with plain data (no object, no reader value)
+    #: that are read; further ones are not.
+    same_call: int = 8
     #: Modules of the tree being read at once (a name imported from a module whose classes
     #: derive from classes of another module, and so on).
     module_depth: int = 6
