@@ -18,6 +18,10 @@ settings), parsed once, and every reader's :class:`~initlint.model.Network` is c
 - the findings per rule code with the default rules and with ``--select ALL`` (the linter's
   own per-file run, suppressions honoured, nothing written).
 
+Layers are counted with the run's other modules resolved, as the linter reads them (a script
+that builds a model imported from another file counts that model's layers too); ``--alone``
+counts each file read by itself.
+
 Nothing is imported from Keras or PyTorch and no user code runs. The output is one figure per
 line, ``name: value``, in a fixed order, so that two runs can be compared with ``diff``.
 """
@@ -88,13 +92,13 @@ def networks(text: str) -> List[Network]:
             if any(t.decode() in text for t in r.triggers)]
 
 
-def count_layers(paths: Sequence[str]) -> Dict[str, object]:
+def count_layers(paths: Sequence[str], alone: bool = False) -> Dict[str, object]:
     total = Tally()
     defs = Tally()
     per: Dict[str, Tally] = collections.defaultdict(Tally)
     errors = internal = 0
     with_layers = 0
-    resolver = TreeResolver(ModuleIndex.build(list(paths)))
+    resolver = None if alone else TreeResolver(ModuleIndex.build(list(paths)))
     for path in paths:
         try:
             text = read_text(path)
@@ -131,9 +135,9 @@ def findings(paths: Sequence[str], options: engine.Options, jobs: int
     return counts
 
 
-def report(root: str, jobs: int, out: TextIO = sys.stdout) -> None:
+def report(root: str, jobs: int, out: TextIO = sys.stdout, alone: bool = False) -> None:
     paths = files.discover([root])
-    counted = count_layers(paths)
+    counted = count_layers(paths, alone)
     total: Tally = counted["total"]  # type: ignore[assignment]
     per: Dict[str, Tally] = counted["per"]  # type: ignore[assignment]
 
@@ -165,11 +169,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("path")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--alone", action="store_true",
+                    help="count each file's layers read alone, without the run's other modules "
+                         "(a layer another file builds is then counted once, where it is written)")
     args = ap.parse_args(argv)
     if not os.path.isdir(args.path):
         print(f"coverage.py: {args.path}: not a directory", file=sys.stderr)
         return 2
-    report(args.path, args.jobs)
+    report(args.path, args.jobs, alone=args.alone)
     return 0
 
 
