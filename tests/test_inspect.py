@@ -7,7 +7,7 @@ import json
 
 from conftest import FIXTURES, run_cli
 from initlint import engine, inspect
-from initlint.readers import KerasReader, TorchReader
+from initlint.readers import KerasReader
 
 KERAS = """\
 from tensorflow import keras
