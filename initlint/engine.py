@@ -252,7 +252,10 @@ _Positions = Mapping[cst.CSTNode, CodeRange]
 def _built_by(module: cst.Module, d: Diagnostic, positions: _Positions) -> str:
     """A detail line naming the calls that built the layer, when it was built inside a
     function (the finding holds for that call, not necessarily for the function's others)."""
-    calls = [s.node for s in d.layer.calls if s.node in positions] if d.layer else []
+    layer = d.layer
+    if layer is None or not (layer.activation.via or any(w.init.via for w in layer.weights)):
+        return ""  # nothing about the layer came through a call's arguments
+    calls = [s.node for s in layer.calls if isinstance(s.node, cst.Call) and s.node in positions]
     if not calls:
         return ""
     named = [f"{_callee(module, c)}() at {positions[c].start.line}:{positions[c].start.column + 1}"

@@ -416,3 +416,15 @@ model.load_weights("best.weights.h5")
 """
     assert _codes(src) == [(4, "IL002")]
     assert _codes(src.replace("model.fit(x, y)\n", "")) == []
+
+
+def test_a_class_built_by_initlint_itself_names_no_call():
+    """A model class the file never instantiates is built by initlint to read it: there is
+    no call of the user's to name."""
+    from conftest import lint
+
+    src = SUBCLASSED.replace('net = Net()\nnet.compile(optimizer="adam", loss="mse")\n', "")
+    (found,) = lint(src)
+    assert found[:2] == (8, "IL002") and "Built by" not in found[2]
+    (named,) = lint(src + "net = Net()\n")
+    assert named[2].endswith("\nBuilt by the call to Net() at 14:7.")

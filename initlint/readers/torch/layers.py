@@ -28,7 +28,8 @@ class Layers(State):
         vals = bind(args, d.positional)
         local = self.ev.local_site(site)
         layer = Layer(kind=d.kind if d.kind not in ("bilinear", "transformer") else "dense",
-                      framework="torch", type_name=cls, node=local.node)
+                      framework="torch", type_name=cls, node=local.node,
+                      calls=tuple(c for c in self.ev.call_sites() if not c.module))
         layer.render["def"] = d
         lv = LayerV(layer, d, {k: v[0] for k, v in vals.items()})
         bias = vals["bias"][0] if "bias" in vals else args.get(None, "bias")
