@@ -85,6 +85,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, TextIO, Tuple, TypedDict
 
 import click
+import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from . import engine, files, notebook, report
@@ -251,7 +252,8 @@ def _layer(layer: Layer, where: Locator) -> LayerData:
     return LayerData(name=layer.name, type=layer.type_name, kind=layer.kind,
                      framework=layer.framework, position=layer.position,
                      at=where.location(layer.node),
-                     called_at=[loc for loc in (where.location(c.node) for c in layer.calls)
+                     called_at=[loc for loc in (where.location(c.node) for c in layer.calls
+                                                if isinstance(c.node, cst.Call))
                                 if loc is not None],
                      activation=_activation(layer.activation, where, layer.calls),
                      weights=[_weight(w, where, layer.calls) for w in layer.weights],
