@@ -46,9 +46,7 @@ REASON = "needs the shared evaluator (issue 12)"
 
 #: Cases (paths relative to fixtures/flows) whose findings with every rule selected do not yet
 #: match their markers.
-PENDING: Set[str] = {
-    "keras_layers_index.py",
-}
+PENDING: Set[str] = set()
 
 #: Cases whose findings with the default selection do not yet match their
 #: ``# expect-default:`` markers.

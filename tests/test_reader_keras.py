@@ -428,3 +428,18 @@ def test_a_class_built_by_initlint_itself_names_no_call():
     assert found[:2] == (8, "IL002") and "Built by" not in found[2]
     (named,) = lint(src + "net = Net()\n")
     assert named[2].endswith("\nBuilt by the call to Net() at 14:7.")
+
+
+def test_constant_weights_set_after_construction_are_read():
+    src = """import keras
+import numpy as np
+from keras import layers
+m = keras.Sequential([keras.Input((4,)), layers.Dense(8), layers.ReLU(), layers.Dense(1)])
+m.layers[0].set_weights([np.zeros((4, 8)), np.zeros(8)])
+m.layers[-1].set_weights([np.full((8, 1), 0.5), np.zeros(1)])
+"""
+    assert [(line, code) for line, code in _codes(src)] == [(5, "IL001")]
+    trained = src.replace("m.layers[0]", 'm.fit(x, y)\nm.layers[0]')
+    assert _codes(trained) == [(4, "IL102")]  # set after training: the default init stands
+    unknown = src.replace("np.zeros((4, 8))", "loaded_kernel")
+    assert all(code != "IL001" for _, code in _codes(unknown))

@@ -26,7 +26,7 @@ from ..pyutil import UNKNOWN as UNKNOWN_CONST
 from ..pyutil import call_arguments, default_quote
 from .names import classify
 from .render import KerasSpelling, Renderer
-from .values import (HARMLESS, HARMLESS_FUNCTIONS, TRAINING, ActivationFn, Initializer, LayerValue, Model, NoOp, Op, Sequential,
+from .values import (HARMLESS, HARMLESS_FUNCTIONS, TRAINING, ActivationFn, ConstantArray, Initializer, LayerValue, Model, NoOp, Op, Sequential,
                      Tensor)
 
 #: (value, the expression it was written at, given by keyword)
@@ -81,6 +81,8 @@ class KerasHost(Host):
     def call_external(self, ev: Any, name: str, args: Args, site: Site) -> Optional[Value]:
         kn = classify(name)
         if kn is None:
+            if name in CONSTANT_ARRAYS:
+                return _constant_array(name, args)
             if any(name.endswith("." + f) for f in HARMLESS_FUNCTIONS):
                 return Unknown(name)  # reads the model; its weights stay as they are
             return None
@@ -532,6 +534,18 @@ def _unfix_shared_literals(layers: List[Layer]) -> None:
 
 def _via(v: Value) -> Provenance:
     return v.via if isinstance(v, (Const, External)) else ()
+
+
+#: NumPy constructors of arrays whose entries are all one value.
+CONSTANT_ARRAYS = {"numpy.zeros": 0.0, "numpy.ones": 1.0, "numpy.zeros_like": 0.0,
+                   "numpy.ones_like": 1.0, "numpy.full": None}
+
+
+def _constant_array(name: str, args: Args) -> Optional[Value]:
+    value = CONSTANT_ARRAYS[name]
+    if value is None:  # np.full(shape, fill_value)
+        value = number(args.get(1, "fill_value"))
+    return ConstantArray(float(value)) if value is not None else None
 
 
 def _tensors(v: Optional[Value]) -> List[Tensor]:

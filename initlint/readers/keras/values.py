@@ -81,10 +81,43 @@ class LayerValue(Opaque):
         return _host(ev).apply(self, _inputs(args), None)
 
     def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
+        if name == "set_weights" and set_constant_weights(ev, self.layer, args, site):
+            return Const(None)
         return Const(None) if name in HARMLESS else None
 
     def escape(self, ev: "Core", site: Site) -> None:
         escape_layer(ev, self.layer)
+
+
+@dataclass(eq=False)
+class ConstantArray(Opaque):
+    """``np.zeros(shape)``, ``np.ones(shape)``, ``np.full(shape, v)``: every entry is
+    ``value``."""
+
+    value: float
+
+
+def set_constant_weights(ev: "Core", layer: Layer, args: Args, site: Site) -> bool:
+    """``layer.set_weights([kernel, bias])`` with constant arrays: the layer's weights are
+    those constants from here on, written at this call. False when the arrays are not known
+    (the caller then treats the call as one that may set anything)."""
+    arrays = args.get(0, "weights")
+    items = arrays.items if isinstance(arrays, Seq) and arrays.exact else None
+    roles = [w for w in layer.weights if w.role != "bias"] + [w for w in layer.weights
+                                                               if w.role == "bias"]
+    if not items or len(items) != len(roles) or not all(isinstance(i, ConstantArray)
+                                                         for i in items):
+        return False
+    if id(layer) in _host(ev).trained:
+        return True  # restored after training: the initializer already did its work
+    for w, item in zip(roles, items):
+        assert isinstance(item, ConstantArray)
+        w.init = InitSpec("constant", "constant", value=item.value, written="function_call",
+                          display=f"set_weights with a constant {item.value:g}",
+                          node=site.node)
+    layer.zero_bias = all(w.init.value == 0.0 for w in roles if w.role == "bias")
+    layer.uniform_bias = True
+    return True
 
 
 #: Methods of a Keras model or layer that leave its weights as they were initialized.
@@ -148,8 +181,8 @@ class Sequential(Opaque):
             escape_layer(ev, layer)
 
     def attribute(self, ev: "Core", name: str, site: Site) -> Optional[Value]:
-        if name == "layers":
-            return Seq(list(self.items), "list")
+        if name == "layers":  # Keras leaves the Input out of a model's layers
+            return Seq([i for i in self.items if not isinstance(i, Tensor)], "list")
         return None
 
 
@@ -228,6 +261,8 @@ class LayerRef(Opaque):
     layer: Layer
 
     def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
+        if name == "set_weights" and set_constant_weights(ev, self.layer, args, site):
+            return Const(None)
         return Const(None) if name in HARMLESS else None
 
     def escape(self, ev: "Core", site: Site) -> None:
