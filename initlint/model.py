@@ -50,8 +50,6 @@ class InitSpec:
     written: str = "default"
     #: The expression to replace when fixing (None for a default: the fix inserts an argument).
     node: Any = None
-    #: Reader-private data needed to render a replacement in the user's idiom.
-    render: Dict[str, Any] = field(default_factory=dict)
     #: How the value reached the layer (the default of a parameter, an argument of a call).
     via: Provenance = ()
     #: The reader's typed record of how it was written, when a fix can replace it.
@@ -150,8 +148,6 @@ class Layer:
     idioms: Tuple[str, ...] = ()
     #: Number of output features (last-axis size) when known.
     out_features: Optional[int] = None
-    #: Reader-private data needed to render fixes (e.g. where to insert a keyword).
-    render: Dict[str, Any] = field(default_factory=dict)
     #: The calls in this file through which the layer was built, outermost first (a layer
     #: made inside a helper function: the helper's call sites).
     calls: Tuple[Site, ...] = ()

@@ -22,8 +22,8 @@ from ...model import Activation, Layer, Stack
 from .inits import Inits
 from .layers import Layers
 from .names import NORM_FUNCTIONS
-from .values import (INERT, ActModV, ContainerV, DrawV, InertV, LayerV, ModuleValue, ParamV,
-                     PassModV, RawV, TensorV, TransposedV, consume, unique)
+from .values import (INERT, ActModV, ContainerV, DrawV, InertV, LayerFacts, LayerV, ModuleValue,
+                     ParamV, PassModV, RawV, TensorV, TransposedV, unique)
 
 class Flow(Inits, Layers):
     """Tensors and what they pass through."""
@@ -40,6 +40,13 @@ class Flow(Inits, Layers):
             known = [t for t in ts if t is not None]
             return self.join_tensors(known) if known else None
         return None
+
+    def consume(self, v: Optional[Value]) -> None:
+        """The tensor's value is used by something that is not a layer: its producers feed
+        it."""
+        if isinstance(v, TensorV):
+            for p in v.producers:
+                self.facts.of(p).consumed = True
 
     def join_tensors(self, ts: Sequence[TensorV]) -> TensorV:
         path = max((t.path for t in ts), key=len, default=())
@@ -58,7 +65,7 @@ class Flow(Inits, Layers):
             if all(layer is not x for x in ls):
                 ls.append(layer)
         path = t.path + (layer,)
-        layer.render["applied"] = True
+        self.facts.of(layer).applied = True
         if (layer.activation.known and layer.activation.source in ("default", "keyword")) or (
                 layer.kind in ("recurrent", "attention")):
             return TensorV([layer], [], path)
@@ -86,7 +93,7 @@ class Flow(Inits, Layers):
                 if not p.activation.known:
                     p.activation = Activation("linear", source="forward")
             for p in t.producers:
-                p.render["output"] = True
+                self.facts.of(p).output = True
         elif isinstance(t, Seq):
             for item in t.items:
                 self.mark_output(item)
@@ -143,15 +150,25 @@ class Flow(Inits, Layers):
             self.mark_scaled_at_use(raw.layer)  # equalized learning rate
             return raw
         if isinstance(a, TensorV) and isinstance(b, TensorV):
-            return _gate(a, b)
+            return self._gate(a, b)
         t = a if isinstance(a, TensorV) else b if isinstance(b, TensorV) else None
         if t is None:
             return None
         # ``(x @ W) * c`` is ``x @ (W * c)``: a hand-made weight rescaled where it is used.
         for p in t.awaiting:
-            if p.render.get("raw"):
+            if self.facts.of(p).raw:
                 self.mark_scaled_at_use(p)
         return t
+
+    def _gate(self, a: TensorV, b: TensorV) -> TensorV:
+        """A gate or modulation without weight layers of its own scales the other side."""
+        if not a.producers and b.producers:
+            return b
+        if not b.producers and a.producers:
+            return a
+        self.consume(a)
+        self.consume(b)
+        return TensorV()
 
     # --- hand-made weights ------------------------------------------------------------------
 
@@ -164,13 +181,13 @@ class Flow(Inits, Layers):
         if w_left is not None and self._not_a_weight(w_left):
             w_left = None
         if w_right is None and w_left is None:
-            consume(a)
-            consume(b)
+            self.consume(a)
+            self.consume(b)
             return TensorV()
         if isinstance(w_left, (RawV, DrawV)) and _framework(w_left) == "torch":
             # ``P @ x`` with a torch parameter on the left: learned queries or prototypes, not
             # a layer's weight (torch layers compute x @ W.T).
-            consume(b)
+            self.consume(b)
             return TensorV()
         if isinstance(w_right, TransposedV):
             return self.use_raw(w_right.raw, a, -1, site)
@@ -200,7 +217,7 @@ class Flow(Inits, Layers):
             return self.through(w.owner.layer, self.as_tensor(x) or TensorV())
         if isinstance(w, (DrawV, RawV)):
             return self.use_raw(w, x, 1, site, kind)
-        consume(x)
+        self.consume(x)
         return TensorV()
 
     def use_raw(self, w: Union[DrawV, RawV], x: Optional[Value], fan_in_axis: int, site: Site,
@@ -208,15 +225,16 @@ class Flow(Inits, Layers):
         if isinstance(w, DrawV) and not (w.framework == "numpy" or w.requires_grad):
             # A torch or tf draw is a weight only when it is trainable (Parameter, Variable,
             # requires_grad); otherwise it is data or a fixed random projection.
-            consume(x)
+            self.consume(x)
             return TensorV()
         raw = w if isinstance(w, RawV) else self.raw_from_draw(w, w.node, w.spec.display)
         layer = raw.layer
-        dims = layer.render.get("dims") or []
-        if not layer.render.get("used") and len(dims) >= 2:
-            _set_raw_fans(layer, dims, fan_in_axis, kind)
-        if len(dims) >= 2 or layer.render.get("used"):
-            layer.render["used"] = True
+        facts = self.facts.of(layer)
+        dims = facts.dims
+        if not facts.used and len(dims) >= 2:
+            _set_raw_fans(layer, facts, fan_in_axis, kind)
+        if len(dims) >= 2 or facts.used:
+            facts.used = True
         else:
             return TensorV()
         return self.through(layer, self.as_tensor(x) or TensorV())
@@ -228,7 +246,7 @@ class Flow(Inits, Layers):
         loop), each call is a separate use of a finished model and links nothing."""
         if not self.forward_stack:
             for a in args.values():
-                consume(a)
+                self.consume(a)
             return TensorV()
         return self.apply_module(m, args, site)
 
@@ -251,7 +269,7 @@ class Flow(Inits, Layers):
             m.called = True
             if m.chain:
                 return self.chain(m, t, site)
-            consume(t)
+            self.consume(t)
             return TensorV()
         return UNKNOWN
 
@@ -262,7 +280,7 @@ class Flow(Inits, Layers):
             if isinstance(item, (ModuleValue, InstanceV)):
                 cur = self.apply_module(item, Args([cur]), site)
             else:
-                consume(cur)
+                self.consume(cur)
                 cur = TensorV()
             if not isinstance(cur, TensorV):
                 cur = self.as_tensor(cur) or TensorV()
@@ -277,10 +295,10 @@ class Flow(Inits, Layers):
             t = self.as_tensor(x) or TensorV()
             if isinstance(seq, ContainerV):
                 return self.chain(seq, t, site)
-            consume(x)
+            self.consume(x)
             return TensorV()
         if any(inst is f for f in self.forward_stack):
-            consume(x)
+            self.consume(x)
             return TensorV()
         inst.extra["forward_done"] = True
         if not isinstance(x, TensorV) and self.as_tensor(x) is not None and args.positional:
@@ -332,7 +350,7 @@ class Flow(Inits, Layers):
                     args.positional[0], TensorV):
                 return self.residual(t, args.positional[0])
             return t
-        consume(t)
+        self.consume(t)
         return TensorV()
 
     def functional(self, q: str, short: str, args: Args, site: Site) -> Optional[Value]:
@@ -393,23 +411,12 @@ class Flow(Inits, Layers):
             self.rescale(r.layer, "kernel", pos[0] if pos else None, name == "div_")
             return r
         if name in ("dim", "ndimension"):
-            return Const(len(r.layer.render.get("dims") or []) or None)
+            return Const(len(self.facts.of(r.layer).dims) or None)
         if name in T.MATMUL_METHODS:
             return self.matmul(r, pos[0] if pos else UNKNOWN, site)
         if name in ("detach", "contiguous", "to", "float", "cuda", "clone", "requires_grad_"):
             return r
         return INERT
-
-
-def _gate(a: TensorV, b: TensorV) -> TensorV:
-    """A gate or modulation without weight layers of its own scales the other side."""
-    if not a.producers and b.producers:
-        return b
-    if not b.producers and a.producers:
-        return a
-    consume(a)
-    consume(b)
-    return TensorV()
 
 
 def _weightish(v: Value) -> bool:
@@ -420,8 +427,8 @@ def _framework(v: Union[DrawV, RawV]) -> str:
     return v.framework if isinstance(v, DrawV) else v.layer.framework
 
 
-def _set_raw_fans(layer: Layer, dims: List[tuple], fan_in_axis: int,  # type: ignore[type-arg]
-                  kind: str) -> None:
+def _set_raw_fans(layer: Layer, facts: LayerFacts, fan_in_axis: int, kind: str) -> None:
+    dims = facts.dims
     ints = [integer(d[0]) for d in dims]
     rf: Optional[int] = 1
     if kind == "conv" and len(dims) > 2:
@@ -438,7 +445,7 @@ def _set_raw_fans(layer: Layer, dims: List[tuple], fan_in_axis: int,  # type: ig
     w0.fan_out = None if fo is None or rf is None else fo * rf
     w0.receptive = rf or 1
     layer.kind = "conv" if kind == "conv" else "dense"
-    layer.render["fan_in_node"] = dims[fi_i][1]
-    layer.render["fan_out_node"] = dims[0 if fi_i != 0 else -1][1]
+    facts.fan_in_node = dims[fi_i][1]
+    facts.fan_out_node = dims[0 if fi_i != 0 else -1][1]
     layer.out_features = fo
 

@@ -5,6 +5,7 @@ weights kept from them."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
@@ -16,8 +17,9 @@ from ...catalog import torch as T
 from ...model import InitSpec, Layer, Weight
 from ..pyutil import UNKNOWN as MISSING
 from ..pyutil import is_num
+from .render import TorchSpelling
 from .state import State, bind
-from .values import DrawV, LayerV, ParamV, RawV, TensorV
+from .values import Dims, DrawV, LayerV, ParamV, RawV, TensorV
 
 
 class Inits(State):
@@ -73,10 +75,9 @@ class Inits(State):
     def escape_layer(self, layer: Layer) -> None:
         if self.ev.uncertain:
             return
-        layer.render["escaped"] = True
         for w in layer.weights:
             w.init = _unknown_spec()
-        if not layer.render.get("raw"):
+        if not self.facts.of(layer).raw:
             layer.zero_bias = layer.uniform_bias = None
 
     def zero_helper(self, name: str, args: Args) -> None:
@@ -119,8 +120,8 @@ class Inits(State):
         spec.written = "function_call"
         spec.node = self.ev.local_site(site).node
         spec.display = self.source(call.func) if isinstance(call, cst.Call) else fn_name
-        spec.render = {"call": call, "target": target_node, "fn": fn_name, "qualified": short,
-                       "bound": {k: v[1] for k, v in bound.items()}}
+        spec.spelling = TorchSpelling(call=call, target=target_node, fn=fn_name, qualified=short,
+                                      bound={k: v[1] for k, v in bound.items()})
         return spec, target
 
     def apply_init(self, spec: InitSpec, target: Value) -> Value:
@@ -150,7 +151,7 @@ class Inits(State):
         else:
             spec = first
             spec.display = " or ".join(dict.fromkeys(s.display for s in specs))
-            spec.written, spec.render = "expression", {}
+            spec.written, spec.spelling = "expression", None
         return self.apply_init(spec, target)
 
     # --- tensor methods ---------------------------------------------------------------------
@@ -179,11 +180,10 @@ class Inits(State):
         spec.node = self.ev.local_site(site).node
         spec.display = f".{method}()"
         func = call.func if isinstance(call, cst.Call) else None
-        spec.render = {"call": call, "fn": method,
-                       "target": func.value if isinstance(func, cst.Attribute) else None,
-                       "bound": {k: v[1] for k, v in bound.items()}}
+        spec.spelling = TorchSpelling(
+            call=call, fn=method, target=func.value if isinstance(func, cst.Attribute) else None,
+            bound={k: v[1] for k, v in bound.items()})
         if isinstance(base, DrawV):
-            spec.render["draw"] = base
             base.spec = spec
             return base
         got = self.init_target(base)
@@ -238,10 +238,10 @@ class Inits(State):
         spec.display = self.source(call.func) if isinstance(call, cst.Call) else q
         spec.written = "draw"
         spec.node = self.ev.local_site(site).node
-        spec.render = {"draw_call": call if not site.module else None, "qualified": q,
-                       "base": InitSpec(spec.family, spec.distribution, std=spec.std,
-                                        mean=spec.mean, low=spec.low, high=spec.high,
-                                        value=spec.value)}
+        spec.spelling = TorchSpelling(
+            draw_call=call if not site.module else None, qualified=q,
+            base=InitSpec(spec.family, spec.distribution, std=spec.std, mean=spec.mean,
+                          low=spec.low, high=spec.high, value=spec.value))
         return DrawV(spec, dims, d.framework, spec.node, requires_grad)
 
     def scale_draw(self, draw: DrawV, factor: Optional[Value], divide: bool,
@@ -250,7 +250,7 @@ class Inits(State):
         new = InitSpec(spec.family, spec.distribution, std=spec.std, mean=spec.mean,
                        low=spec.low, high=spec.high, value=spec.value, explicit_scale=True,
                        display=spec.display, written="draw", node=node,
-                       render=dict(spec.render, scaled=node))
+                       spelling=_scaled(spec, node))
         n = number(factor)
         if n is not None and n != 0:
             f = 1 / n if divide else n
@@ -266,7 +266,7 @@ class Inits(State):
         elif spec.family == "fixed":
             # A factor initlint cannot evaluate (usually 1/sqrt(fan_in)): the user scaled it.
             new = InitSpec("scaled", spec.distribution, display=spec.display, written="draw",
-                           node=node, render=dict(spec.render, scaled=node))
+                           node=node, spelling=_scaled(spec, node))
         return DrawV(new, draw.dims, draw.framework, draw.node, draw.requires_grad, draw.name)
 
     def parameter(self, args: Args, site: Site, q: str) -> Value:
@@ -290,7 +290,8 @@ class Inits(State):
         layer = Layer(kind="dense", framework=draw.framework, type_name=type_name, node=node,
                       name=draw.name)
         layer.weights = [Weight("kernel", spec)]
-        layer.render.update(raw=True, dims=draw.dims, draw=draw, wrapper=node)
+        facts = self.facts.of(layer)
+        facts.raw, facts.dims, facts.draw = True, draw.dims, draw
         # A bare matrix product has no bias; an added bias is read where it is added.
         layer.zero_bias = True
         layer.uniform_bias = True
@@ -316,7 +317,7 @@ class Inits(State):
         elif number(bias) is not None:
             spec = InitSpec("constant", "constant", value=float(number(bias) or 0.0))
         for p in t.awaiting:
-            if not p.render.get("raw"):
+            if not self.facts.of(p).raw:
                 continue
             if spec is not None and spec.family == "constant":
                 p.uniform_bias = True if p.uniform_bias is not False else p.uniform_bias
@@ -330,6 +331,14 @@ class Inits(State):
 
 
 # --- specs ----------------------------------------------------------------------------------
+
+
+def _scaled(spec: InitSpec, node: Optional[cst.CSTNode]) -> TorchSpelling:
+    """The spelling of a draw scaled by the product ``node``."""
+    sp = spec.spelling
+    if isinstance(sp, TorchSpelling):
+        return replace(sp, scaled=node)
+    return TorchSpelling(scaled=node)
 
 
 def _unknown_spec() -> InitSpec:
@@ -440,8 +449,6 @@ def _draw_spec(d: T.Draw, p: Dict[str, float], explicit: bool) -> InitSpec:
         return InitSpec("constant", "constant", value=p.get("value", 0.0))
     return InitSpec("unknown")
 
-
-Dims = List[Tuple[Value, Optional[cst.CSTNode]]]
 
 
 def _elements(v: Value, node: Optional[cst.CSTNode]) -> Optional[Dims]:

@@ -30,12 +30,10 @@ class Layers(State):
         layer = Layer(kind=d.kind if d.kind not in ("bilinear", "transformer") else "dense",
                       framework="torch", type_name=cls, node=local.node,
                       calls=tuple(c for c in self.ev.call_sites() if not c.module))
-        layer.render["def"] = d
-        lv = LayerV(layer, d, {k: v[0] for k, v in vals.items()})
         bias = vals["bias"][0] if "bias" in vals else args.get(None, "bias")
         has_bias = None if bias is not None and not isinstance(bias, Const) else (
             bias is None or bool(bias.value))
-        layer.render["has_bias"] = has_bias
+        lv = LayerV(layer, d, {k: v[0] for k, v in vals.items()}, has_bias)
         fans, out = _fans(d, lv.args)
         layer.weights = _default_weights(d, fans, lv.args)
         if d.kind in ("dense", "conv", "conv_transpose", "bilinear", "transformer"):

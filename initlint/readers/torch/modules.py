@@ -251,7 +251,7 @@ class Modules(Flow):
 def _params_of(m: LayerV) -> List[ParamV]:
     layer = m.layer
     out = [ParamV(m, w.role, _param_attr(layer.kind, w.role)) for w in layer.weights]
-    if layer.render.get("has_bias") is not False:
+    if m.has_bias is not False:
         out.append(ParamV(m, "bias", "bias"))
     return out
 

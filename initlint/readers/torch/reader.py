@@ -30,8 +30,8 @@ from ..pyutil import default_quote
 from . import names as N
 from .modules import Modules
 from .render import Renderer
-from .values import (INERT, ContainerV, LayerV, ModuleMethodV, RawV, TensorV, TorchValue,
-                     consume)
+from .values import (INERT, ContainerV, LayerFacts, LayerV, ModuleMethodV, RawV, TensorV,
+                     TorchValue)
 
 
 class TorchReader:
@@ -60,6 +60,7 @@ class TorchHost(Modules, Host):
         self.forward_layers: List[List[Layer]] = []
         self.stacks: List[Stack] = []
         self.init_targets = self.renderer.targets
+        self.facts = self.renderer.facts
         self._module_classes: Dict[int, bool] = {}
         self.applying = 0
 
@@ -110,7 +111,7 @@ class TorchHost(Modules, Host):
             return None  # plain arithmetic: the evaluator's
         if N.known_root(name):
             for a in args.values():
-                consume(a)
+                self.consume(a)
             return INERT
         return None
 
@@ -165,7 +166,7 @@ class TorchHost(Modules, Host):
         x = args.positional[0] if args.positional else None
         if isinstance(seq, ContainerV):
             return self.chain(seq, self.as_tensor(x) or TensorV(), site)
-        consume(x)
+        self.consume(x)
         return TensorV()
 
     def returned(self, ev: Any, fn: FunctionV, args: Args, value: Value, site: Site
@@ -247,10 +248,11 @@ class TorchHost(Modules, Host):
         net = Network(renderer=self.renderer.render, namer=self.renderer.name_init)
         reps: Dict[tuple, Layer] = {}  # type: ignore[type-arg]
         for layer in self.layers:
-            if layer.render.get("raw") and not layer.render.get("used"):
+            facts = self.facts.of(layer)
+            if facts.raw and not facts.used:
                 continue
-            _position(layer)
-            key = _facts(layer)
+            _position(layer, facts)
+            key = _facts(layer, facts)
             rep = reps.get(key)
             if rep is None:
                 reps[key] = layer
@@ -309,20 +311,20 @@ def _flatten(items: List[Value]) -> List[Any]:
     return out
 
 
-def _position(layer: Layer) -> None:
-    if layer.render.get("output"):
+def _position(layer: Layer, facts: LayerFacts) -> None:
+    if facts.output:
         layer.position = "output"
-    elif layer.next or layer.render.get("consumed"):
+    elif layer.next or facts.consumed:
         layer.position = "hidden"
-    elif layer.render.get("applied"):
+    elif facts.applied:
         layer.position = "output"  # its result feeds nothing
 
 
-def _facts(layer: Layer) -> tuple:  # type: ignore[type-arg]
+def _facts(layer: Layer, facts: LayerFacts) -> tuple:  # type: ignore[type-arg]
     """What makes a finding about a layer: two layers one constructor call built (a block
     repeated in a list) with the same name, activation, initializers and fans are shown as
     one, as the block is written once."""
-    if layer.render.get("raw"):
+    if facts.raw:
         return (id(layer),)
     a = layer.activation
     ws = tuple((w.role, w.fan_in, w.fan_out, w.receptive, id(w.init.node), w.init.family,

@@ -5,14 +5,43 @@ fan-in (``np.random.randn(n_in, n_out) * np.sqrt(2 / n_in)``)."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
 import libcst as cst
 
 from ... import variance
 from ...catalog import torch as T
-from ...model import Edit, InitRequest, InitSpec, Layer, Weight
+from ...model import Edit, InitRequest, InitSpec, Layer, Spelling, Weight
 from ..pyutil import ImportTable, dotted_name
+from .values import Facts
+
+
+@dataclass
+class TorchSpelling(Spelling):
+    """Where and how a PyTorch initializer (an ``nn.init`` call, an in-place tensor method) or
+    a hand-made draw was written, for a fix in the same idiom."""
+
+    #: The ``nn.init`` call or the tensor method's call (``w.data.normal_(0, 0.02)``) a fix
+    #: replaces; None when it is in another module.
+    call: Optional[cst.CSTNode] = None
+    #: The tensor expression the call sets (``self.fc.weight``, ``w.data``).
+    target: Optional[cst.CSTNode] = None
+    #: The ``nn.init`` function, under its current name (``xavier_uniform_``), or the tensor
+    #: method (``normal_``).
+    fn: Optional[str] = None
+    #: The name as the file calls it: an ``nn.init`` name (deprecated ones too, which a fix
+    #: checks the callee against), or a draw's qualified name (``torch.randn``).
+    qualified: Optional[str] = None
+    #: The call's arguments' expressions by parameter name.
+    bound: Dict[str, Optional[cst.CSTNode]] = field(default_factory=dict)
+    #: The call that draws a hand-made weight (``torch.randn(n_in, n_out)``); None when it is
+    #: in another module.
+    draw_call: Optional[cst.CSTNode] = None
+    #: The draw's own distribution, before any scaling.
+    base: Optional[InitSpec] = None
+    #: The product that scales the draw (``torch.randn(...) * 0.01``), replaced whole by a fix.
+    scaled: Optional[cst.CSTNode] = None
 
 
 def imports_of(module: cst.Module) -> ImportTable:
@@ -52,6 +81,8 @@ class Renderer:
         self.imports = imports_of(module)
         #: Layers each init call sets (by the call's node), filled by the reader.
         self.targets: Dict[int, List[Layer]] = {}
+        #: What the reader knows of its layers (hand-made weights, their fans' expressions).
+        self.facts = Facts()
 
     def source(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
@@ -66,7 +97,7 @@ class Renderer:
 
     def name_init(self, layer: Layer, req: InitRequest) -> str:
         """PyTorch's spelling of a recommendation, or the scale a hand-made weight needs."""
-        if layer.render.get("raw"):
+        if self.facts.of(layer).raw:
             return {"he": "scaling by √(2/fan_in)", "lecun": "scaling by √(1/fan_in)"}.get(
                 req.family, "scaling by √(2/(fan_in+fan_out))")
         dist = "uniform" if req.distribution == "uniform" else "normal"
@@ -83,12 +114,15 @@ class Renderer:
         shared = self.targets.get(id(spec.node), []) if spec.node is not None else []
         if any(t.activation.name != layer.activation.name for t in shared):
             return None  # one call sets layers that need different initializers
-        if spec.written == "function_call" and spec.render.get("fn") in T.INIT_FUNCTIONS:
-            return self._init_call(spec, req, layer)
+        sp = spec.spelling
+        if not isinstance(sp, TorchSpelling):
+            return None  # nothing a fix can replace (a helper's zeroing, an expression)
+        if spec.written == "function_call" and sp.fn in T.INIT_FUNCTIONS:
+            return self._init_call(sp, req, layer)
         if spec.written == "method_call":
-            return self._method(spec, req, layer)
+            return self._method(sp, req, layer)
         if spec.written == "draw":
-            return self._draw(layer, weight, req)
+            return self._draw(layer, sp, req)
         return None
 
     def _init_alias(self) -> Optional[str]:
@@ -135,13 +169,14 @@ class Renderer:
                 out.append(f"{n}={self.source(node)}")
         return out
 
-    def _init_call(self, spec: InitSpec, req: InitRequest, layer: Layer) -> Optional[List[Edit]]:
-        call = spec.render.get("call")
-        target = spec.render.get("target")
+    def _init_call(self, sp: TorchSpelling, req: InitRequest, layer: Layer
+                   ) -> Optional[List[Edit]]:
+        call = sp.call
+        target = sp.target
         if not isinstance(call, cst.Call) or target is None or not _written_in(target, call):
             return None
         callee = call.func
-        if self.qualify(callee) != f"torch.nn.init.{spec.render.get('qualified')}":
+        if self.qualify(callee) != f"torch.nn.init.{sp.qualified}":
             return None  # called through a name the fix cannot keep (a partial, a parameter)
         if isinstance(callee, cst.Attribute):
             alias: Optional[str] = self.source(callee.value)
@@ -149,35 +184,36 @@ class Renderer:
             alias = self._init_alias()
         if alias is None:
             return None
-        bound: Dict[str, Optional[cst.CSTNode]] = spec.render.get("bound", {})
+        bound = sp.bound
         if any(n is not None and not _written_in(n, call) for n in bound.values()):
             return None
-        fn = spec.render.get("fn", "")
+        fn = sp.fn or ""
         keep = self._keep(bound, ["mode"]) if req.family == "he" and fn.startswith(
             "kaiming") else []
         keep += self._keep(bound, ["generator"])
         return [Edit(call, self._init_text(alias, self.source(target), req, keep, layer))]
 
-    def _method(self, spec: InitSpec, req: InitRequest, layer: Layer) -> Optional[List[Edit]]:
+    def _method(self, sp: TorchSpelling, req: InitRequest, layer: Layer
+                ) -> Optional[List[Edit]]:
         alias = self._init_alias()
-        target = spec.render.get("target")
-        call = spec.render.get("call")
+        target = sp.target
+        call = sp.call
         if alias is None or target is None or not isinstance(call, cst.Call):
             return None
-        keep = self._keep(spec.render.get("bound", {}), ["generator"])
+        keep = self._keep(sp.bound, ["generator"])
         return [Edit(call, self._init_text(alias, self.source(target), req, keep, layer))]
 
-    def _draw(self, layer: Layer, weight: Weight, req: InitRequest) -> Optional[List[Edit]]:
+    def _draw(self, layer: Layer, sp: TorchSpelling, req: InitRequest) -> Optional[List[Edit]]:
         """Scale a hand-drawn weight: ``randn(n_in, n_out) * sqrt(2 / n_in)``. A U(0, 1) draw
         is centred first, and a zeros/ones draw becomes the framework's unit normal draw."""
-        spec = weight.init
-        fi_node = layer.render.get("fan_in_node")
-        fo_node = layer.render.get("fan_out_node")
-        call = spec.render.get("draw_call")
-        if fi_node is None or fo_node is None or not isinstance(call, cst.Call) \
-                or layer.render.get("draw") is None:
+        facts = self.facts.of(layer)
+        fi_node = facts.fan_in_node
+        fo_node = facts.fan_out_node
+        call = sp.draw_call
+        draw = facts.draw
+        if fi_node is None or fo_node is None or not isinstance(call, cst.Call) or draw is None:
             return None
-        got = self._unit(call, spec)
+        got = self._unit(call, sp)
         if got is None:
             return None
         bare, var = got
@@ -189,23 +225,23 @@ class Renderer:
         sqrt = self._sqrt(layer.framework)
         scale = f"{sqrt}({inner})" if sqrt else f"({inner}) ** 0.5"
         text = f"{bare} * {scale}"
-        if getattr(layer.render.get("draw"), "requires_grad", False):
+        if draw.requires_grad:
             # A scaled tensor is no longer a leaf: make it one again.
             text = f"({text}).requires_grad_()"
-        scaled = spec.render.get("scaled")
+        scaled = sp.scaled
         target = scaled if isinstance(scaled, cst.BinaryOperation) else call
         return [Edit(target, text)]
 
-    def _unit(self, call: cst.Call, spec: InitSpec) -> Optional[Tuple[str, float]]:
+    def _unit(self, call: cst.Call, sp: TorchSpelling) -> Optional[Tuple[str, float]]:
         """The draw as written without ``requires_grad``, made zero-mean, and its variance."""
-        base: Optional[InitSpec] = spec.render.get("base")
+        base = sp.base
         if base is None:
             return None
         args = [a for a in call.args if not (a.keyword and a.keyword.value == "requires_grad")]
         if args and len(args) != len(call.args):
             args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         if base.family == "constant":
-            unit = self._unit_draw(call, args, spec.render.get("qualified", ""))
+            unit = self._unit_draw(call, args, sp.qualified or "")
             return (unit, 1.0) if unit is not None else None
         bare = self.source(call.with_changes(args=args))
         var = variance.weight_variance(base)

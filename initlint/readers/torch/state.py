@@ -11,7 +11,7 @@ import libcst as cst
 from ...analysis import Args, Evaluator, InstanceV, Site, Value
 from ...model import Activation, InitSpec, Layer, Stack
 from .render import Renderer
-from .values import ContainerV, DrawV, RawV, TensorV
+from .values import ContainerV, DrawV, Facts, RawV, TensorV
 
 #: (value, the expression it was written at) of an argument bound to a parameter name.
 Bound = Tuple[Value, Optional[cst.CSTNode]]
@@ -35,6 +35,8 @@ class State:
     stacks: List[Stack]
     #: Layers each init call sets (by the call's node): one call may serve many layers.
     init_targets: Dict[int, List[Layer]]
+    #: What the reader knows of each layer beyond the neutral model (shared with the renderer).
+    facts: Facts
 
     # --- data flow (flow.py) ------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -73,14 +73,7 @@ class TensorV(TorchValue):
         return self
 
     def escape(self, ev: "Core", site: Site) -> None:
-        consume(self)
-
-
-def consume(v: Any) -> None:
-    """The tensor's value is used by something that is not a layer: its producers feed it."""
-    if isinstance(v, TensorV):
-        for p in v.producers:
-            p.render["consumed"] = True
+        host(ev).consume(self)
 
 
 class ModuleValue(TorchValue):
@@ -123,6 +116,9 @@ class LayerV(ModuleValue):
     defn: T.TorchLayerDef
     #: Constructor arguments by parameter name.
     args: Dict[str, Value] = field(default_factory=dict)
+    #: Whether the layer has a bias: ``bias=False`` makes none; None when the argument is not
+    #: known.
+    has_bias: Optional[bool] = None
 
     def class_name(self) -> Optional[str]:
         return self.layer.type_name
@@ -131,7 +127,7 @@ class LayerV(ModuleValue):
         if name in ("weight", "bias") or name.startswith(("weight_", "bias_")) \
                 or name in _PARAM_ATTRS:
             role = param_role(self.layer, name)
-            if role == "bias" and self.layer.render.get("has_bias") is False:
+            if role == "bias" and self.has_bias is False:
                 return Const(None)
             return ParamV(self, role, name)
         if name == "linear1" and self.defn.kind == "transformer":
@@ -391,7 +387,7 @@ class InertV(TorchValue):
         if self.name in T.MATMUL_METHODS and args.positional:
             return host(ev).matmul(TensorV(), args.positional[0], site)
         for a in args.values():
-            consume(a)
+            host(ev).consume(a)
         return INERT
 
     def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
@@ -467,3 +463,49 @@ def _matches(name: Optional[str], cls: str, is_module: bool) -> bool:
     if cls == name or name in T.ISINSTANCE.get(cls, ()):
         return True
     return cls in T.BATCHNORM_BASES and name.startswith("BatchNorm")
+
+
+# --- what the reader knows of its layers ----------------------------------------------------
+
+#: A shape's dimensions: each one's value and the expression it was written at.
+Dims = List[Tuple[Value, Optional[cst.CSTNode]]]
+
+
+@dataclass
+class LayerFacts:
+    """What the reader knows of a layer beyond the neutral model: how the signal used it and,
+    for a weight made by hand, what it was made from. Kept by the reader (:class:`Facts`),
+    never on the layer."""
+
+    #: Its output reaches the result of a top-level forward or a loss: an output layer.
+    output: bool = False
+    #: Its output is used by something that is not a layer (an unknown function, a loss).
+    consumed: bool = False
+    #: A signal passed through it in a forward (or a matrix product).
+    applied: bool = False
+    #: A weight made by hand from a draw (``nn.Parameter(torch.randn(...))``, a NumPy array).
+    raw: bool = False
+    #: The hand-made weight's shape, as the draw wrote it.
+    dims: Dims = field(default_factory=list)
+    #: The draw the hand-made weight was made from.
+    draw: Optional[DrawV] = None
+    #: A matrix product used the hand-made weight (its fans are known from then on).
+    used: bool = False
+    #: The expressions of the hand-made weight's fan-in and fan-out dimensions, which a fix
+    #: scales the draw by.
+    fan_in_node: Optional[cst.CSTNode] = None
+    fan_out_node: Optional[cst.CSTNode] = None
+
+
+class Facts:
+    """The reader's :class:`LayerFacts`, by the layer's identity (the layer is held too, so
+    that its identity stays its own)."""
+
+    def __init__(self) -> None:
+        self._by_id: Dict[int, Tuple[Layer, LayerFacts]] = {}
+
+    def of(self, layer: Layer) -> LayerFacts:
+        got = self._by_id.get(id(layer))
+        if got is None:
+            got = self._by_id[id(layer)] = (layer, LayerFacts())
+        return got[1]
