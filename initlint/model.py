@@ -7,9 +7,60 @@ only thing the two share. Nothing in this module knows how a framework spells an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import (Any, Callable, Dict, List, Literal, Optional, Sequence, Set, Tuple, cast,
+                    get_args)
 
 from .analysis.values import Provenance, Site
+
+# --- vocabularies ------------------------------------------------------------------------------
+
+#: Initializer families: he | glorot | lecun (variance-scaled by fan); scaled (another scale
+#: or mode); fixed (variance ignores the fans); orthogonal | identity | constant;
+#: framework_default (a framework's own default that is none of these); special; unknown.
+Family = Literal["he", "glorot", "lecun", "scaled", "fixed", "orthogonal", "identity",
+                 "constant", "framework_default", "special", "unknown"]
+Distribution = Literal["normal", "truncated_normal", "truncated_normal_raw", "uniform",
+                       "orthogonal", "constant", "eye", "other"]
+FanMode = Literal["fan_in", "fan_out", "fan_avg"]
+Severity = Literal["error", "warning", "info"]
+#: How an initializer was written.
+Written = Literal["default", "none", "string", "class_call", "class_ref", "function_call",
+                  "method_call", "draw", "variable", "expression", "unknown"]
+#: Where a layer's activation was read: its own argument, a later layer or forward(), or
+#: the layer's default.
+ActivationSource = Literal["keyword", "positional", "next_layer", "forward", "default",
+                           "unknown"]
+Role = Literal["kernel", "recurrent", "depthwise", "pointwise", "bias", "embeddings"]
+LayerKind = Literal["dense", "conv", "conv_transpose", "depthwise_conv", "separable_conv",
+                    "embedding", "recurrent", "attention", "other"]
+Position = Literal["hidden", "output", "unknown"]
+Applicability = Literal["safe", "unsafe"]
+
+
+def as_family(name: str) -> Family:
+    """A family named by data or a computation (``"he"``); ``unknown`` when it is none."""
+    return cast(Family, name) if name in get_args(Family) else "unknown"
+
+
+def as_layer_kind(name: str) -> LayerKind:
+    """A layer kind from a catalog (whose own kinds may be finer: ``bilinear`` is dense)."""
+    return cast(LayerKind, name) if name in get_args(LayerKind) else "dense" if name in (
+        "bilinear", "transformer") else "other"
+
+
+def as_role(name: str) -> Role:
+    if name not in get_args(Role):
+        raise ValueError(f"not a weight role: {name}")
+    return cast(Role, name)
+
+
+def as_distribution(name: str) -> Distribution:
+    return cast(Distribution, name) if name in get_args(Distribution) else "other"
+
+
+def as_fan_mode(name: object) -> Optional[FanMode]:
+    """A fan mode as written in user code (``"fan_in"``); None when it is not one."""
+    return cast(FanMode, name) if isinstance(name, str) and name in get_args(FanMode) else None
 
 # --- initializers -----------------------------------------------------------------------------
 
@@ -26,14 +77,14 @@ class InitSpec:
     #: (variance ignores the fans); orthogonal | identity | constant; framework_default (a
     #: framework's own default that is none of these, e.g. PyTorch's kaiming_uniform_(a=sqrt(5)));
     #: special; unknown (a reader could not evaluate it).
-    family: str
+    family: Family
     #: normal (untruncated) | truncated_normal (variance-corrected, as Keras's VarianceScaling)
     #: | truncated_normal_raw (truncated at 2 std, no correction) | uniform | orthogonal |
     #: constant | eye | other
-    distribution: str = "other"
+    distribution: Distribution = "other"
     #: Variance-scaling parameters: Var(W) = scale / n(mode) (times gain**2 where given).
     scale: Optional[float] = None
-    mode: Optional[str] = None  # fan_in | fan_out | fan_avg
+    mode: Optional[FanMode] = None
     #: Fixed-distribution parameters.
     std: Optional[float] = None
     mean: float = 0.0
@@ -47,7 +98,7 @@ class InitSpec:
     #: The framework's own name for it (``"he_uniform"``, ``"RandomNormal"``), for messages.
     display: str = ""
     #: How it was written: string | class_call | class_ref | function_call | variable | default
-    written: str = "default"
+    written: Written = "default"
     #: The expression to replace when fixing (None for a default: the fix inserts an argument).
     node: Any = None
     #: How the value reached the layer (the default of a parameter, an argument of a call).
@@ -81,7 +132,7 @@ class Activation:
     name: str
     params: Dict[str, float] = field(default_factory=dict)
     #: keyword | positional | next_layer | forward | default | unknown
-    source: str = "unknown"
+    source: ActivationSource = "unknown"
     node: Any = None
     #: How the value reached the layer (the default of a parameter, an argument of a call).
     via: Provenance = ()
@@ -99,7 +150,7 @@ KERNEL_ROLES = ("kernel", "depthwise", "pointwise")
 
 @dataclass
 class Weight:
-    role: str  # kernel | recurrent | depthwise | pointwise | bias | embeddings
+    role: Role
     init: InitSpec
     fan_in: Optional[int] = None
     fan_out: Optional[int] = None
@@ -114,14 +165,14 @@ class Layer:
 
     #: dense | conv | conv_transpose | depthwise_conv | separable_conv | embedding | recurrent
     #: | attention | other
-    kind: str
+    kind: LayerKind
     framework: str  # keras | torch | numpy | ...
     #: The class as the framework names it (``Dense``, ``Conv2D``), for messages.
     type_name: str
     weights: List[Weight] = field(default_factory=list)
     activation: Activation = field(default_factory=lambda: Activation("unknown"))
     #: hidden | output | unknown
-    position: str = "unknown"
+    position: Position = "unknown"
     #: Set when the layer's output goes straight into a residual sum (last layer of a branch).
     residual_branch_end: bool = False
     #: Set when the layer is inside a residual branch (x + F(x)): the branch's gain is added
@@ -241,7 +292,7 @@ class Edit:
 
 @dataclass
 class Fix:
-    applicability: str  # safe | unsafe
+    applicability: Applicability
     message: str
     edits: List[Edit]
 
@@ -249,7 +300,7 @@ class Fix:
 @dataclass
 class Diagnostic:
     code: str
-    severity: str  # error | warning | info
+    severity: Severity
     message: str
     node: Any
     fix: Optional[Fix] = None

@@ -11,13 +11,14 @@ from typing import Dict, Optional, Tuple
 
 from .catalog.activations import second_moments
 from .catalog.keras import TRUNC_VAR_FACTOR
-from .model import InitSpec
+from .model import FanMode, InitSpec, as_distribution, as_family
 
 #: |h| beyond which f'(h) < 0.01 (sigmoid: sigma' < 0.01; tanh: 1 - tanh^2 < 0.01).
 SATURATION_THRESHOLDS = {"sigmoid": 4.584967, "tanh": 2.993223}
 
 #: The (scale, mode) each recommended family means.
-FAMILY_SCALING = {"he": (2.0, "fan_in"), "glorot": (1.0, "fan_avg"), "lecun": (1.0, "fan_in")}
+FAMILY_SCALING: Dict[str, Tuple[float, FanMode]] = {
+    "he": (2.0, "fan_in"), "glorot": (1.0, "fan_avg"), "lecun": (1.0, "fan_in")}
 
 
 def fan_for_mode(mode: Optional[str], fan_in: Optional[int], fan_out: Optional[int]) -> Optional[float]:
@@ -129,4 +130,5 @@ def square_fans(fan_in: Optional[int], fan_out: Optional[int]) -> Tuple[int, int
 
 def family_spec(family: str, distribution: str = "uniform") -> InitSpec:
     scale, mode = FAMILY_SCALING[family]
-    return InitSpec(family=family, distribution=distribution, scale=scale, mode=mode)
+    return InitSpec(family=as_family(family), distribution=as_distribution(distribution),
+                    scale=scale, mode=mode)

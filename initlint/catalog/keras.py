@@ -10,7 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
-from ..model import InitSpec
+from ..model import (Distribution, Family, FanMode, InitSpec, as_distribution,
+                     as_fan_mode)
 
 #: ``scipy.stats.truncnorm(-2, 2).std()``: Keras's VarianceScaling divides its std by this.
 TRUNC_STD_CORR = 0.87962566103423978
@@ -26,10 +27,10 @@ class InitializerDef:
     params: Tuple[str, ...]  # constructor parameters in positional order
     defaults: Mapping[str, Union[float, str]]
     #: Neutral description at the defaults; parameters override it in ``make_spec``.
-    family: str
-    distribution: str
+    family: Family
+    distribution: Distribution
     scale: Optional[float] = None
-    mode: Optional[str] = None
+    mode: Optional[FanMode] = None
     #: True when the string form fails in Keras 3 (``'constant'`` raises KeyError('value')).
     string_broken: bool = False
 
@@ -153,7 +154,7 @@ def class_for(family: str, distribution: str) -> str:
     return CLASS_FOR[(family, dist)]
 
 
-def _classify_variance_scaling(scale: float, mode: str) -> str:
+def _classify_variance_scaling(scale: float, mode: str) -> Family:
     if mode == "fan_in" and scale == 2.0:
         return "he"
     if mode == "fan_avg" and scale == 1.0:
@@ -180,10 +181,12 @@ def make_spec(class_name: str, args: Mapping[str, Any], display: str) -> InitSpe
     if class_name == "VarianceScaling":
         if unknown:
             return InitSpec(family="unknown", display=display)
-        scale, mode = float(merged["scale"]), str(merged["mode"])
+        scale, mode = float(merged["scale"]), as_fan_mode(merged["mode"])
+        if mode is None:  # Keras refuses any other mode
+            return InitSpec(family="unknown", display=display)
         dist = str(merged["distribution"]).lower()
         dist = {"normal": "truncated_normal", "untruncated_normal": "normal"}.get(dist, dist)
-        spec.scale, spec.mode, spec.distribution = scale, mode, dist
+        spec.scale, spec.mode, spec.distribution = scale, mode, as_distribution(dist)
         spec.family = _classify_variance_scaling(scale, mode)
         spec.explicit_scale = "scale" in args
     elif d.family == "fixed":

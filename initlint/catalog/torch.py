@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
+from ..model import Distribution, Family
+
 @dataclass(frozen=True)
 class TorchLayerDef:
     #: dense | bilinear | conv | conv_transpose | embedding | recurrent | attention | transformer
@@ -68,7 +70,7 @@ DEFAULT_UNIFORM_VAR_DIVISOR = 3
 #: Embedding: N(0, 1).
 EMBEDDING_DEFAULT_STD = 1.0
 #: MultiheadAttention's in_proj_weight: ``xavier_uniform_`` (fans E and 3E).
-ATTENTION_DEFAULT = ("glorot", "uniform")
+ATTENTION_DEFAULT: Tuple[Family, Distribution] = ("glorot", "uniform")
 #: Nonlinearities built into layers, and their defaults.
 RNN_NONLINEARITIES = ("tanh", "relu")
 RNN_DEFAULT_NONLINEARITY = "tanh"

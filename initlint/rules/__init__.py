@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import (Callable, ClassVar, Dict, FrozenSet, Iterable, List, Literal, Optional,
                     Protocol, Sequence, Tuple, TypedDict, Union, overload)
 
-from ..model import Diagnostic, Edit, Fix, InitRequest, Layer, Network, Weight
+from ..model import Applicability, Diagnostic, Edit, Fix, InitRequest, Layer, Network, Weight
 
 @dataclass
 class Context:
@@ -40,7 +40,7 @@ class Context:
 
         return suggestion_name(req)
 
-    def fix(self, layer: Layer, weight: Weight, req: InitRequest, applicability: str,
+    def fix(self, layer: Layer, weight: Weight, req: InitRequest, applicability: Applicability,
             message: str) -> Optional[Fix]:
         edits = self.render(layer, weight, req)
         if not edits:

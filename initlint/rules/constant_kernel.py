@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from .. import symmetry
-from ..model import Diagnostic, Layer
+from ..model import Diagnostic, Layer, Severity
 from . import Case, Context, rule
 from .common import deliberate_by_name, is_output_like, layer_label, request_for
 
@@ -530,6 +530,7 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     req = request_for(layer, spec, distribution="uniform")
     new = ctx.name(layer, req)
     act = layer.activation.name
+    sev: Severity
     if v == symmetry.DEAD:
         msg = (f"{label} before {act}: {what} and zero bias make it dead (output and "
                f"gradient stay 0); use {new}\n"

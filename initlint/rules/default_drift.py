@@ -12,7 +12,7 @@ from typing import Iterator, List, Optional, Set, Tuple, Union
 
 from .. import checker, variance
 from ..catalog import activations as A
-from ..model import Diagnostic, Edit, Fix, InitSpec, Layer, Network, Stack
+from ..model import Diagnostic, Edit, Fix, InitSpec, Layer, Network, Severity, Stack
 from . import Case, Context, rule, setting
 from .common import fmt, layer_label, recommended_family, request_for, same_distribution
 from .glorot_relu import layer_figures
@@ -418,7 +418,7 @@ def _drifts(run: List[Layer]) -> Optional[Tuple[checker.Result, checker.Result]]
 
 
 def _verdict(r: checker.Result, rec: checker.Result, acts: Set[str], ctx: Context
-             ) -> Optional[Tuple[str, str]]:
+             ) -> Optional[Tuple[Severity, str]]:
     """The worst of what the run's drift passes, as (severity, what happens to the signal),
     or None when it passes no threshold. On a tie the first found is kept."""
     fwd, bwd = r.forward_drift, r.backward_drift
@@ -426,18 +426,19 @@ def _verdict(r: checker.Result, rec: checker.Result, acts: Set[str], ctx: Contex
     # so that fan ratios (a tapering network's gradient) do not count against the default.
     rel_f = fwd / rec.forward_drift if rec.forward_drift > 0 else fwd
     rel_b = bwd / rec.backward_drift if rec.backward_drift > 0 else bwd
-    found = [_explosion(rel_f, fwd, ctx), _vanishing(rel_f, rel_b, fwd, bwd, ctx)]
+    found: List[Optional[Tuple[Severity, str]]] = [_explosion(rel_f, fwd, ctx),
+                                                   _vanishing(rel_f, rel_b, fwd, bwd, ctx)]
     if acts & {"tanh", "sigmoid"} and rel_b >= _setting(ctx, "drift-backward-growth-warning"):
         found.append(("warning", f"gradient std grows {fmt(bwd)}x"))
     found.append(_saturation(max(s.saturated for s in r.steps), ctx))
-    worst: Optional[Tuple[str, str]] = None
+    worst: Optional[Tuple[Severity, str]] = None
     for v in found:
         if v is not None and (worst is None or _RANK[v[0]] > _RANK[worst[0]]):
             worst = v
     return worst
 
 
-def _explosion(rel_f: float, fwd: float, ctx: Context) -> Optional[Tuple[str, str]]:
+def _explosion(rel_f: float, fwd: float, ctx: Context) -> Optional[Tuple[Severity, str]]:
     if rel_f >= _setting(ctx, "drift-explode-error"):
         return "error", f"signal std grows to {fmt(fwd)}x"
     if rel_f >= _setting(ctx, "drift-explode-warning"):
@@ -446,7 +447,7 @@ def _explosion(rel_f: float, fwd: float, ctx: Context) -> Optional[Tuple[str, st
 
 
 def _vanishing(rel_f: float, rel_b: float, fwd: float, bwd: float, ctx: Context
-               ) -> Optional[Tuple[str, str]]:
+               ) -> Optional[Tuple[Severity, str]]:
     """Vanishing forward or backward, whichever is worse against the recommended init."""
     vanish = max(1 / rel_f if rel_f > 0 else float("inf"),
                  1 / rel_b if rel_b > 0 else float("inf"))
@@ -459,7 +460,7 @@ def _vanishing(rel_f: float, rel_b: float, fwd: float, bwd: float, ctx: Context
     return None
 
 
-def _saturation(sat: float, ctx: Context) -> Optional[Tuple[str, str]]:
+def _saturation(sat: float, ctx: Context) -> Optional[Tuple[Severity, str]]:
     if sat > _setting(ctx, "saturation-error"):
         return "error", f"{fmt(sat * 100)}% of units saturate"
     if sat > _setting(ctx, "saturation-warning"):

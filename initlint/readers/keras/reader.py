@@ -21,7 +21,8 @@ from ...analysis import (Args, ClassV, Const, Evaluator, External, FunctionV, Ho
                          OneOf, Provenance, Seq, Site, Unknown, Value)
 from ...analysis.builtins import number
 from ...catalog import keras as K
-from ...model import Activation, InitSpec, Layer, Network, Stack, Weight, chains
+from ...model import (Activation, InitSpec, Layer, Network, Stack, Weight, Written, as_layer_kind,
+                      as_role, chains)
 from ..pyutil import UNKNOWN as UNKNOWN_CONST
 from ..pyutil import call_arguments, default_quote
 from .names import classify
@@ -187,7 +188,7 @@ class KerasHost(Host):
             if old in bound and new not in bound:
                 bound[new] = bound[old]
         local = ev.local_site(site)
-        layer = Layer(kind=defn.kind, framework="keras", type_name=type_name, node=local.node,
+        layer = Layer(kind=as_layer_kind(defn.kind), framework="keras", type_name=type_name, node=local.node,
                       calls=tuple(s for s in ev.call_sites() if not s.module))
         foreign = local is not site  # built in another module: its call is not in this file
         lv = LayerValue(layer, defn, {k: v[0] for k, v in bound.items()})
@@ -204,7 +205,7 @@ class KerasHost(Host):
                 spec = self.init_spec(arg, default)
             if spec.written == "default" and not foreign:
                 spec.spelling = KerasSpelling(keyword=kw)
-            layer.weights.append(Weight(role=role, init=spec))
+            layer.weights.append(Weight(role=as_role(role), init=spec))
         layer.zero_bias = _zero_bias(layer, lv.args)
         layer.uniform_bias = _uniform_bias(layer)
         layer.out_features = _out_features(defn, lv.args)
@@ -293,7 +294,7 @@ class KerasHost(Host):
                 spec.spelling = KerasSpelling(target=ref, callee=ref)
             return spec
         text = self.renderer.short(node) if node is not None else "an unknown initializer"
-        written = "function_call" if isinstance(node, cst.Call) else "expression"
+        written: Written = "function_call" if isinstance(node, cst.Call) else "expression"
         return InitSpec(family="unknown", display=text, written=written, node=node)
 
     def _agreeing_spec(self, arg: Bound, default: str) -> InitSpec:

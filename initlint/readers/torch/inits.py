@@ -14,7 +14,7 @@ from ...analysis import UNKNOWN, Args, Const, Seq, Site, Value
 from ...analysis.builtins import number
 from ...catalog import idioms
 from ...catalog import torch as T
-from ...model import InitSpec, Layer, Weight
+from ...model import Distribution, Family, InitSpec, Layer, Weight, as_fan_mode
 from ..pyutil import UNKNOWN as MISSING
 from ..pyutil import is_num
 from .render import TorchSpelling
@@ -380,7 +380,7 @@ def init_spec(fn: str, vals: Dict[str, Value]) -> InitSpec:
         return InitSpec("identity", "eye")
     if fn in ("xavier_uniform_", "xavier_normal_"):
         g = get("gain", 1.0)
-        dist = "uniform" if "uniform" in fn else "normal"
+        dist: Distribution = "uniform" if "uniform" in fn else "normal"
         if not is_num(g):
             return InitSpec("scaled", dist)
         return InitSpec("glorot", dist, scale=1.0, mode="fan_avg", gain=float(g))
@@ -419,16 +419,16 @@ def _normal(fn: str, get: Any, vals: Dict[str, Value]) -> InitSpec:
 
 
 def _kaiming(fn: str, get: Any) -> InitSpec:
-    a, mode, nl = get("a", 0.0), get("mode", "fan_in"), get("nonlinearity", "leaky_relu")
-    dist = "uniform" if "uniform" in fn else "normal"
-    if not (is_num(a) and isinstance(mode, str) and isinstance(nl, str)):
+    a, written_mode, nl = get("a", 0.0), get("mode", "fan_in"), get("nonlinearity", "leaky_relu")
+    dist: Distribution = "uniform" if "uniform" in fn else "normal"
+    if not (is_num(a) and isinstance(written_mode, str) and isinstance(nl, str)):
         return InitSpec("scaled", dist)
     g = T.kaiming_gain(nl, float(a))
-    mode = mode.lower()
+    mode = as_fan_mode(written_mode.lower())
     if g is None or mode not in ("fan_in", "fan_out"):
         return InitSpec("unknown", dist)
     scale = g * g
-    fam = "he" if abs(scale - 2) < 0.05 else "lecun" if abs(scale - 1) < 1e-9 and (
+    fam: Family = "he" if abs(scale - 2) < 0.05 else "lecun" if abs(scale - 1) < 1e-9 and (
         mode == "fan_in") else "scaled"
     return InitSpec(fam, dist, scale=scale, mode=mode)
 

@@ -11,7 +11,7 @@ import libcst as cst
 from ...analysis import Args, Const, DictV, External, OneOf, Seq, Site, Value
 from ...analysis.builtins import items_of, number
 from ...catalog import torch as T
-from ...model import Activation, InitSpec, Layer, Weight
+from ...model import Activation, InitSpec, Layer, Weight, as_layer_kind
 from . import names as N
 from .state import Bound, State, bind
 from .values import ActModV, ContainerV, LayerV, PassModV
@@ -27,7 +27,7 @@ class Layers(State):
         d = T.LAYERS[cls]
         vals = bind(args, d.positional)
         local = self.ev.local_site(site)
-        layer = Layer(kind=d.kind if d.kind not in ("bilinear", "transformer") else "dense",
+        layer = Layer(kind=as_layer_kind(d.kind),
                       framework="torch", type_name=cls, node=local.node,
                       calls=tuple(c for c in self.ev.call_sites() if not c.module))
         bias = vals["bias"][0] if "bias" in vals else args.get(None, "bias")
