@@ -21,7 +21,7 @@ from .calls import Calls, Frame, LazyName, ModuleValue
 from .expressions import Expressions, aug_operator, register_call
 from .context import Resolver, current
 from .host import Host, Limits
-from .imports import Imports
+from .imports import Imports, _dotted
 from .values import (UNKNOWN, Args, ClassV, Const, DictV, External, FunctionV, InstanceV, OneOf, Opaque,
                      Scope, Seq, Site, Step, Unknown, Value, same)
 
@@ -476,14 +476,6 @@ def _quietly(fn: Callable[[], None]) -> None:
         fn()
     except (_Break, _Continue):
         pass
-
-
-def _dotted(node: cst.CSTNode) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
 
 
 def _decorator_name(node: cst.CSTNode) -> str:

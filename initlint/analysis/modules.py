@@ -34,11 +34,10 @@ class ModuleIndex:
     @classmethod
     def build(cls, paths: Sequence[str]) -> "ModuleIndex":
         index = cls()
-        roots: Dict[str, str] = {}
         for path in paths:
             if not path.endswith((".py", ".pyi")):
                 continue
-            name = _dotted(os.path.abspath(path), roots)
+            name = _dotted(os.path.abspath(path))
             if name:
                 index.by_path[os.path.abspath(path)] = name
                 index.by_name.setdefault(name, os.path.abspath(path))
@@ -59,7 +58,7 @@ class ModuleIndex:
         return found if found != importer else None
 
 
-def _dotted(path: str, roots: Dict[str, str]) -> str:
+def _dotted(path: str) -> str:
     """The dotted name of ``path`` from the top of its package (``pkg.sub.mod``)."""
     parts: List[str] = []
     directory, base = os.path.split(path)

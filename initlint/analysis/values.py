@@ -9,7 +9,7 @@ a call, a method, an operator, iteration); everything a value does not answer is
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -263,6 +263,15 @@ class SuperV(Value):
 # --- arguments ----------------------------------------------------------------------------
 
 
+class Bound(NamedTuple):
+    """An argument bound to a parameter name: its value, the expression it was written at
+    (None when it came from a splat), and whether it was given by keyword."""
+
+    value: "Value"
+    node: Optional[cst.CSTNode]
+    keyword: bool
+
+
 @dataclass
 class Args:
     """Evaluated call arguments, with the nodes they were written at."""
@@ -296,6 +305,17 @@ class Args:
         if index is not None and index < len(self.positional_nodes):
             return self.positional_nodes[index]
         return None
+
+    def by_name(self, positional: Sequence[str]) -> Dict[str, Bound]:
+        """The arguments by parameter name, positional ones in the order ``positional``
+        gives (a framework catalog's order for a callee the evaluator cannot see into)."""
+        out: Dict[str, Bound] = {}
+        for i, v in enumerate(self.positional[: len(positional)]):
+            node = self.positional_nodes[i] if i < len(self.positional_nodes) else None
+            out[positional[i]] = Bound(v, node, False)
+        for k, v in self.keywords.items():
+            out[k] = Bound(v, self.keyword_nodes.get(k), True)
+        return out
 
     def values(self) -> List[Value]:
         return list(self.positional) + list(self.keywords.values())

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
-from ...analysis import (Args, ClassV, Const, Evaluator, External, FunctionV, Host, InstanceV,
+from ...analysis import (Args, Bound, ClassV, Const, Evaluator, External, FunctionV, Host, InstanceV,
                          OneOf, Provenance, Seq, Site, Unknown, Value)
 from ...analysis.builtins import number
 from ...catalog import keras as K
@@ -30,8 +30,6 @@ from .render import KerasSpelling, Renderer
 from .values import (HARMLESS, HARMLESS_FUNCTIONS, TRAINING, ActivationFn, ConstantArray, Initializer, LayerValue, Model, NoOp, Op, Sequential,
                      Tensor)
 
-#: (value, the expression it was written at, given by keyword)
-Bound = Tuple[Value, Optional[cst.CSTNode], bool]
 
 
 class KerasReader:
@@ -183,7 +181,7 @@ class KerasHost(Host):
 
     def make_layer(self, ev: Any, type_name: str, args: Args, site: Site) -> LayerValue:
         defn = K.LAYERS[type_name]
-        bound = bind(args, defn.positional)
+        bound = args.by_name(defn.positional)
         for old, new in K.KERAS1_KWARGS.items():
             if old in bound and new not in bound:
                 bound[new] = bound[old]
@@ -302,7 +300,7 @@ class KerasHost(Host):
         family, scale and distribution; never fixed, since which one runs is not known."""
         value, node, kw = arg
         assert isinstance(value, OneOf)
-        specs = [self._init_spec((o, node, kw), default) for o in value.options]
+        specs = [self._init_spec(Bound(o, node, kw), default) for o in value.options]
         first = specs[0]
         key = [(s.family, s.scale, s.mode, s.std) for s in specs]
         if first.family == "unknown" or any(k != key[0] for k in key):
@@ -331,7 +329,7 @@ class KerasHost(Host):
             name, preset = K.TF_INITIALIZERS[name]
         d = K.INITIALIZERS[name]
         evaluated: Dict[str, Any] = dict(preset)
-        for p, (v, _, _) in bind(args, d.params).items():
+        for p, (v, _, _) in args.by_name(d.params).items():
             if p not in K.SCALED_CLASS_PARAMS:
                 evaluated[p] = v.value if isinstance(v, Const) else UNKNOWN_CONST
         call = site.node
@@ -555,17 +553,6 @@ def _tensors(v: Optional[Value]) -> List[Tensor]:
     return [v] if isinstance(v, Tensor) else []
 
 
-def bind(args: Args, positional: Sequence[str]) -> Dict[str, Bound]:
-    """Arguments by parameter name, positional ones in the catalog's order."""
-    out: Dict[str, Bound] = {}
-    for i, v in enumerate(args.positional):
-        if i < len(positional) and not (args.star_unknown and i >= len(args.positional)):
-            out[positional[i]] = (v, args.positional_nodes[i], False)
-    for k, v in args.keywords.items():
-        out[k] = (v, args.keyword_nodes.get(k), True)
-    return out
-
-
 def activation_of(v: Value) -> Activation:
     if isinstance(v, OneOf):
         acts = [activation_of(o) for o in v.options]
@@ -665,7 +652,7 @@ def _input_size(args: Dict[str, Value], defn: K.LayerDef) -> Optional[int]:
 
 
 def _input_channels(args: Args) -> Optional[int]:
-    bound = bind(args, ("shape", "batch_size", "name"))
+    bound = args.by_name(("shape", "batch_size", "name"))
     for kw in ("shape", "input_shape", "batch_shape", "batch_input_shape"):
         if kw in bound:
             shape = _shape(bound[kw][0])

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from ...analysis import UNKNOWN, Args, Const, Seq, Site, Value
+from ...analysis import Bound, UNKNOWN, Args, Const, Seq, Site, Value
 from ...analysis.builtins import number
 from ...catalog import idioms
 from ...catalog import torch as T
@@ -18,7 +18,7 @@ from ...model import Distribution, Family, InitSpec, Layer, Weight, as_fan_mode
 from ..pyutil import UNKNOWN as MISSING
 from ..pyutil import is_num
 from .render import TorchSpelling
-from .state import State, bind
+from .state import State
 from .values import Dims, DrawV, LayerV, ParamV, RawV, TensorV
 
 
@@ -111,10 +111,10 @@ class Inits(State):
         info = T.INIT_FUNCTIONS.get(fn_name)
         if info is None:
             return None
-        bound = bind(args, info.positional)
+        bound = args.by_name(info.positional)
         if "tensor" not in bound:
             return None
-        target, target_node = bound["tensor"]
+        target, target_node = bound["tensor"].value, bound["tensor"].node
         spec = init_spec(fn_name, {k: v[0] for k, v in bound.items() if k != "tensor"})
         call = site.node if not site.module else None
         spec.written = "function_call"
@@ -158,7 +158,7 @@ class Inits(State):
 
     def tensor_init(self, base: Value, method: str, args: Args, site: Site) -> Value:
         _, _, positional = T.TENSOR_INIT_METHODS[method]
-        bound = bind(args, positional)
+        bound = args.by_name(positional)
         vals = {k: v[0] for k, v in bound.items()}
         if method in ("normal_", "trunc_normal_"):
             spec = init_spec(method, vals)
@@ -183,13 +183,7 @@ class Inits(State):
         spec.spelling = TorchSpelling(
             call=call, fn=method, target=func.value if isinstance(func, cst.Attribute) else None,
             bound={k: v[1] for k, v in bound.items()})
-        if isinstance(base, DrawV):
-            base.spec = spec
-            return base
-        got = self.init_target(base)
-        if got is not None:
-            self.set_init(got[0], got[1], spec)
-        return base
+        return self.apply_init(spec, base)
 
     def rescale(self, layer: Layer, role: str, factor: Optional[Value], divide: bool) -> None:
         if role == "bias":
@@ -221,7 +215,7 @@ class Inits(State):
             named = dict(args.keywords)
             dims = _varargs_dims(args)
         else:
-            b = bind(args, d.positional)
+            b = args.by_name(d.positional)
             named = {k: v[0] for k, v in b.items()}
             dims = _shape_dims(b.get(d.shape))
         params = dict(d.defaults)
@@ -478,8 +472,8 @@ def _varargs_dims(args: Args) -> Dims:
     return dims
 
 
-def _shape_dims(shape: Optional[Tuple[Value, Optional[cst.CSTNode]]]) -> Dims:
+def _shape_dims(shape: Optional[Bound]) -> Dims:
     if shape is None:
         return []
     got = _elements(shape[0], shape[1])
-    return got if got is not None else [shape]
+    return got if got is not None else [(shape.value, shape.node)]

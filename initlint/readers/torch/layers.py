@@ -8,12 +8,12 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from ...analysis import Args, Const, DictV, External, OneOf, Seq, Site, Value
+from ...analysis import Args, Bound, Const, DictV, External, OneOf, Seq, Site, Value
 from ...analysis.builtins import items_of, number
 from ...catalog import torch as T
 from ...model import Activation, InitSpec, Layer, Weight, as_layer_kind
 from . import names as N
-from .state import Bound, State, bind
+from .state import State
 from .values import ActModV, ContainerV, LayerV, PassModV
 
 #: (fan_in, fan_out, receptive field) of a weight role.
@@ -25,7 +25,7 @@ class Layers(State):
 
     def make_layer(self, cls: str, args: Args, site: Site) -> LayerV:
         d = T.LAYERS[cls]
-        vals = bind(args, d.positional)
+        vals = args.by_name(d.positional)
         local = self.ev.local_site(site)
         layer = Layer(kind=as_layer_kind(d.kind),
                       framework="torch", type_name=cls, node=local.node,
@@ -240,7 +240,7 @@ def _builtin_activation(cls: str, d: T.TorchLayerDef, vals: Dict[str, Bound]
     if cls in ("RNN", "RNNCell"):
         if "nonlinearity" not in vals:
             return Activation(T.RNN_DEFAULT_NONLINEARITY, source="default")
-        v, node = vals["nonlinearity"]
+        v, node = vals["nonlinearity"].value, vals["nonlinearity"].node
         if isinstance(v, Const) and v.value in T.RNN_NONLINEARITIES:
             return Activation(str(v.value), source="keyword", node=node)
         return Activation("unknown")
@@ -250,7 +250,7 @@ def _builtin_activation(cls: str, d: T.TorchLayerDef, vals: Dict[str, Bound]
         return None
     if "activation" not in vals:
         return Activation(str(T.TRANSFORMER_DEFAULTS["activation"]), source="default")
-    v, node = vals["activation"]
+    v, node = vals["activation"].value, vals["activation"].node
     act = _activation_value(v)
     return Activation(act.name, act.params, "keyword", node) if act.known else act
 

@@ -4,7 +4,7 @@ on its own (as :mod:`initlint.analysis.core` does for the evaluator)."""
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -14,7 +14,6 @@ from .render import Renderer
 from .values import ContainerV, DrawV, Facts, RawV, TensorV
 
 #: (value, the expression it was written at) of an argument bound to a parameter name.
-Bound = Tuple[Value, Optional[cst.CSTNode]]
 
 
 class State:
@@ -98,15 +97,3 @@ class State:
 
     def source(self, node: cst.CSTNode) -> str:
         raise NotImplementedError
-
-
-def bind(args: Args, positional: Sequence[str]) -> Dict[str, Bound]:
-    """Arguments by parameter name, positional ones in the catalog's order."""
-    out: Dict[str, Bound] = {}
-    for i, v in enumerate(args.positional):
-        if i < len(positional):
-            out[positional[i]] = (v, args.positional_nodes[i] if i < len(
-                args.positional_nodes) else None)
-    for k, v in args.keywords.items():
-        out[k] = (v, args.keyword_nodes.get(k))
-    return out
