@@ -18,6 +18,7 @@ from .analysis.context import current as current_file
 from .analysis.modules import PARSED
 from . import rules as rules_mod
 from .model import Diagnostic, Edit
+from .parsing import parse_module
 from .readers import READERS
 from .source import LineIndex
 
@@ -116,7 +117,7 @@ class ParseError(Exception):
 
 def parse(text: str) -> cst.Module:
     try:
-        return cst.parse_module(text)
+        return parse_module(text)
     except cst.ParserSyntaxError as e:
         raise _syntax_error(text, e) from None
     except (RecursionError, MemoryError):
@@ -220,7 +221,7 @@ class _ParseCheck:
         if self.fast:
             return _ast_parses(text)
         try:
-            cst.parse_module(text)
+            parse_module(text)
         except (cst.ParserSyntaxError, RecursionError, MemoryError):
             return False
         return True

@@ -14,7 +14,8 @@ import pathspec
 
 from . import engine, notebook
 from .analysis.context import reading
-from .analysis.modules import ModuleIndex, TreeResolver
+from .analysis.modules import PARSED, ModuleIndex, TreeResolver
+from .parsing import run_thresholds, set_run_thresholds
 from .source import SourceError, atomic_write, decode, encode
 
 from .config import DEFAULT_EXCLUDE, Overrides, Resolved, Resolver
@@ -341,8 +342,11 @@ _INDEX: Optional[ModuleIndex] = None
 
 
 def _set_index(index: Optional[ModuleIndex]) -> None:
+    """Start (or end) a run in this process: its modules, and nothing parsed yet, so that a
+    run in a long-lived process neither sees nor keeps another run's trees."""
     global _INDEX
     _INDEX = index
+    PARSED.clear()
 
 
 def lint_path(path: str, options: engine.Options, write: bool, want_diff: bool) -> FileResult:
@@ -406,14 +410,18 @@ def lint_paths(files: Sequence[Union[str, Target]], options: engine.Options, wri
     if jobs <= 1 or len(files) < POOL_THRESHOLD:
         _set_index(index)
         try:
-            for w in work:
-                yield _work(w)
+            with run_thresholds():
+                for w in work:
+                    yield _work(w)
         finally:
             _set_index(None)
         return
     chunk = max(1, min(32, len(work) // (jobs * 4)))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_set_index,
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker,
                              initargs=(index,)) as pool:
         yield from pool.map(_work, work, chunksize=chunk)
 
 
+def _start_worker(index: ModuleIndex) -> None:
+    set_run_thresholds()
+    _set_index(index)

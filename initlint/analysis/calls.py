@@ -170,14 +170,22 @@ class Calls(Core):
     def _repeated(self, fn: FunctionV, args: Args, site: Site) -> bool:
         """One call site that calls a function with plain data (numbers, strings, configs,
         classes) more times than the limit: the rest are not read (a hundred model
-        entry points all calling one builder). Calls that pass a reader's value or an
+        entry points all calling one builder), or, outside any construction, one function
+        called from anywhere more times than its limit. Calls that pass a reader's value or an
         object (an init function applied to each module) are always read."""
-        if any(isinstance(v, (Opaque, InstanceV)) for v in args.values()) or fn.bound is not None:
+        if _passes_objects(args) or fn.bound is not None:
             return False
         key = (id(fn.node), id(site.node))
         n = self.same_calls.get(key, 0)
         self.same_calls[key] = n + 1
-        return n >= self.limits.same_call
+        if n >= self.limits.same_call:
+            return True
+        if self.building:
+            return False
+        key = (id(fn.node), 0)
+        n = self.same_calls.get(key, 0)
+        self.same_calls[key] = n + 1
+        return n >= self.limits.same_function
 
     def _run_body(self, fn: FunctionV, scope: Scope) -> None:
         node = fn.node
@@ -268,17 +276,28 @@ class Calls(Core):
     # --- classes ----------------------------------------------------------------------
 
     def instantiate(self, cls: ClassV, args: Args, site: Site) -> Value:
+        key: Optional[Tuple[object, ...]] = None
         if not self.building:
-            if cls.top_level_builds >= self.limits.top_level_builds:
-                return self.unknown_call(args, site, Unknown(f"one more {cls.name}"))
-            cls.top_level_builds += 1
+            if not _passes_objects(args):
+                if cls.top_level_builds >= self.limits.top_level_builds:
+                    return self.unknown_call(args, site, Unknown(f"one more {cls.name}"))
+                cls.top_level_builds += 1
+            self.construction += 1
+        else:
+            key = _construction_key(self, cls, args, site)
+            same = self.constructions.get(key) if key is not None else None
+            if same is not None:
+                return same
         self.building += 1
         try:
-            return self._build(cls, args, site)
+            inst = self._build(cls, args, site)
         finally:
             self.building -= 1
+        if key is not None:
+            self.constructions[key] = inst
+        return inst
 
-    def _build(self, cls: ClassV, args: Args, site: Site) -> Value:
+    def _build(self, cls: ClassV, args: Args, site: Site) -> InstanceV:
         inst = InstanceV(cls, node=site.node)
         if len(cls.instances) < 64:
             cls.instances.append(inst)
@@ -522,3 +541,57 @@ def _via(v: Value, step: Step) -> Value:
 
 
 __all__ = ["Calls", "Frame", "LazyName", "ModuleValue", "ReturnSignal", "Tuple"]
+
+
+def _passes_objects(args: Args) -> bool:
+    """Whether a call passes an object or a reader's value (which it may change), not only
+    plain data: such calls are always read."""
+    return any(isinstance(v, (Opaque, InstanceV)) for v in args.values())
+
+
+def _construction_key(ev: Core, cls: ClassV, args: Args, site: Site
+                      ) -> Optional[Tuple[object, ...]]:
+    """What makes one object of a construction the same as another: its class, the place
+    that builds it and its arguments, within one outermost construction (the twelve equal
+    blocks of a model). The evaluator would read each the same way, so the first stands for
+    all. None when an argument is too large to compare."""
+    try:
+        return (ev.construction, id(cls.node), id(site.node), site.module, ev.uncertain > 0,
+                tuple(_shape(v, 0) for v in args.positional),
+                tuple((k, _shape(v, 0)) for k, v in args.keywords.items()),
+                tuple(_shape(v, 0) for v in args.star_items),
+                args.star_unknown, args.kwargs_unknown)
+    except _TooBig:
+        return None
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _shape(v: Value, depth: int) -> object:
+    """A value as far as the evaluator can tell it apart: constants by value, unknowns
+    alike, containers by their items, everything else (objects, readers' values) by
+    identity."""
+    if depth > 3:
+        raise _TooBig()
+    if isinstance(v, Const):
+        return ("c", type(v.value), v.value)
+    if isinstance(v, Unknown):
+        return "?"
+    if isinstance(v, External):
+        return ("e", v.name)
+    if isinstance(v, (FunctionV, ClassV)):
+        return ("f", id(v.node), id(v.bound) if isinstance(v, FunctionV) else 0)
+    if isinstance(v, (Seq, DictV)):
+        if len(v.items) > 64:
+            raise _TooBig()
+        if isinstance(v, Seq):
+            return ("s", v.kind, v.exact, tuple(_shape(i, depth + 1) for i in v.items))
+        return ("d", v.exact, tuple((k, _shape(i, depth + 1)) for k, i in v.items.items()))
+    if isinstance(v, OneOf):
+        return ("o", tuple(_shape(o, depth + 1) for o in v.options))
+    if isinstance(v, PartialV):
+        return ("p", _shape(v.func, depth + 1), tuple(_shape(a, depth + 1) for a in v.args.values()),
+                tuple(v.args.keywords))
+    return ("i", id(v))

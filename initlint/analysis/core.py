@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from .host import Host, Limits
-from .values import Args, Scope, Site, Value
+from .values import Args, InstanceV, Scope, Site, Value
 
 if TYPE_CHECKING:  # pragma: no cover
     from .calls import Frame, ModuleValue
@@ -29,10 +29,11 @@ class Core:
     uncertain: int
     #: Constructions of objects running (0: not inside any object's construction).
     building: int
+    #: Outermost constructions begun, and their objects by class, place and arguments.
+    construction: int
+    constructions: Dict[Tuple[object, ...], InstanceV]
     #: Calls with plain data per (function, call site), for :attr:`Limits.same_call`.
     same_calls: Dict[Tuple[int, int], int]
-    #: Literal values by node id (the nodes live as long as the evaluator's modules).
-    literals: Dict[int, object]
     called: Set[int]
     defaults: Dict[int, Dict[str, Value]]
     _modules: Dict[str, Optional["ModuleValue"]]

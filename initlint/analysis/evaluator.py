@@ -75,9 +75,11 @@ class Evaluator(Imports, Expressions, Calls):
         self._modules: Dict[str, Optional[ModuleValue]] = {}
         self._loop_levels: List[int] = []
         self.building = 0
+        #: Outermost constructions begun so far, and the objects of each by what made them.
+        self.construction = 0
+        self.constructions: Dict[Tuple[object, ...], InstanceV] = {}
         self._loading = 0
         self.same_calls: Dict[Tuple[int, int], int] = {}
-        self.literals: Dict[int, object] = {}
         #: Modules imported with ``*`` that are not the linted tree's.
         self.star_modules: List[str] = []
 

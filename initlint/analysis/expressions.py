@@ -38,6 +38,10 @@ _COMPARE: Dict[type, Callable[[Any, Any], Any]] = {
 }
 #: Numbers past this magnitude are not model sizes: treat as unknown (and never build them).
 _BIG = 10 ** 12
+#: Values of literals by their text, for the process (bounded).
+_LITERALS: Dict[Tuple[type, object], object] = {}
+_LITERALS_SIZE = 65536
+_MISSING = object()
 
 
 def op_symbol(op: cst.CSTNode) -> str:
@@ -65,15 +69,21 @@ class Expressions(Core):
 
     def literal(self, node: cst.CSTNode) -> object:
         """A literal's value. libcst computes it with ``ast.literal_eval`` (a compile) each
-        time; the same literal is met at every call of the function it is in."""
-        key = id(node)
-        if key in self.literals:
-            return self.literals[key]
+        time; the same literal text is met at every call of the function it is in, and in
+        every file, so values are kept for the process by their text."""
+        text = getattr(node, "value", None)  # a ConcatenatedString has parts, not a value
+        key = (type(node), text)
+        value = _LITERALS.get(key, _MISSING) if isinstance(text, str) else _MISSING
+        if value is not _MISSING:
+            return value
         try:
-            value: object = node.evaluated_value  # type: ignore[attr-defined]
+            value = node.evaluated_value  # type: ignore[attr-defined]
         except Exception:  # noqa: BLE001 - malformed escapes or numbers: no value we can use
             value = _BAD
-        self.literals[key] = value
+        if isinstance(text, str):
+            if len(_LITERALS) >= _LITERALS_SIZE:
+                _LITERALS.clear()
+            _LITERALS[key] = value
         return value
 
     def _number(self, node: cst.CSTNode, scope: Scope) -> Value:

@@ -32,12 +32,18 @@ class Limits:
     steps: int = 2_000_000
     #: Wall-clock seconds per file; past it the evaluator stops and says so.
     seconds: float = 5.0
-    #: Objects of one class built from outside any other construction (a model class built
-    #: by a hundred entry-point functions): past this many, further ones are not read.
-    top_level_builds: int = 2
+    #: Objects of one class built with plain data from outside any other construction (a
+    #: model class built by a hundred entry-point functions): past this many, further ones
+    #: are not read. A build that is given an object is always read.
+    top_level_builds: int = 1
     #: Calls of one function from one place with plain data (no object, no reader value)
     #: that are read; further ones are not.
     same_call: int = 8
+    #: Calls of one function with plain data from outside any construction (entry points,
+    #: script code), from any place, that are read; further ones are not. A module with
+    #: hundreds of model entry points that all go through one builder reads the builder
+    #: this many times, not hundreds.
+    same_function: int = 4
     #: Modules of the tree being read at once (a name imported from a module whose classes
     #: derive from classes of another module, and so on).
     module_depth: int = 6

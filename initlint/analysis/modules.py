@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from ..parsing import parse_module
 from .context import Resolver
 
 _DEFINITIONS = (cst.FunctionDef, cst.ClassDef)
@@ -114,6 +115,11 @@ class ParseCache:
         #: Parses made for imports (not for linting).
         self.parsed = 0
 
+    def clear(self) -> None:
+        """Forget every module: a run starts with nothing parsed, as a new process would."""
+        self._items.clear()
+        self.parsed = 0
+
     def get(self, path: str, text: str) -> Optional[cst.Module]:
         item = self._items.get(path)
         if item is None or item[0] != text:
@@ -137,7 +143,7 @@ class ParseCache:
         module = self.get(path, text)
         if module is None:
             try:
-                module = cst.parse_module(text)
+                module = parse_module(text)
             except (cst.ParserSyntaxError, RecursionError, MemoryError):
                 return None
             self.parsed += 1
