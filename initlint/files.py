@@ -15,7 +15,7 @@ import pathspec
 from . import engine, notebook
 from .analysis.context import reading
 from .analysis.modules import PARSED, ModuleIndex, TreeResolver
-from .parsing import run_thresholds, set_run_thresholds
+from .parsing import run_collector, start_worker_collector
 from .source import SourceError, atomic_write, decode, encode
 
 from .config import DEFAULT_EXCLUDE, Overrides, Resolved, Resolver
@@ -410,7 +410,7 @@ def lint_paths(files: Sequence[Union[str, Target]], options: engine.Options, wri
     if jobs <= 1 or len(files) < POOL_THRESHOLD:
         _set_index(index)
         try:
-            with run_thresholds():
+            with run_collector():
                 for w in work:
                     yield _work(w)
         finally:
@@ -423,5 +423,5 @@ def lint_paths(files: Sequence[Union[str, Target]], options: engine.Options, wri
 
 
 def _start_worker(index: ModuleIndex) -> None:
-    set_run_thresholds()
+    start_worker_collector()
     _set_index(index)

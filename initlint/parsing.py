@@ -1,12 +1,14 @@
 """libcst parsing, and Python's cyclic garbage collector around it.
 
-A libcst tree is a million small objects that hold no reference cycles. Building one lets
-the collector run dozens of times, and each run scans every object that is alive, which
-during a lint includes the trees kept for imports: on a large package that scanning costs
-more than a third of the parse. Parsing therefore runs with the collector paused (the tree
-is freed by reference counting like any acyclic data), and a run raises the collector's
-first threshold so that the evaluator's short-lived values are collected in larger,
-rarer batches. Cyclic garbage is still collected; it only waits a little longer.
+A libcst tree is a million small objects without reference cycles, and a run keeps the trees
+it parsed (for the files that import them). Left to itself, the collector scans each tree
+while it is built and again each time it promotes it; on a large package that costs more
+than a third of the parse. So while a run lasts, a tree is built with the collector paused,
+and then frozen (``gc.freeze``): the collector no longer scans it, and it is still freed the
+ordinary way, by reference counting, when the run lets go of it. Before each parse, a
+collection clears the cyclic garbage of the file before (cheap: everything older is
+frozen), so that no garbage is frozen with the tree. The run unfreezes everything when it
+ends.
 """
 
 from __future__ import annotations
@@ -17,32 +19,40 @@ from typing import Iterator
 
 import libcst as cst
 
-#: The collector's thresholds during a run (Python's default is 700, 10, 10).
-RUN_THRESHOLDS = (50_000, 20, 10)
+_in_run = False
 
 
 def parse_module(text: str) -> cst.Module:
-    """``libcst.parse_module`` with the cyclic collector paused while the tree is built."""
+    """``libcst.parse_module``, with the collector paused, and, during a run, the tree kept
+    out of its sight afterwards."""
     if not gc.isenabled():
         return cst.parse_module(text)
+    if _in_run:
+        gc.collect()
     gc.disable()
     try:
         return cst.parse_module(text)
     finally:
         gc.enable()
+        if _in_run:
+            gc.freeze()
 
 
 @contextmanager
-def run_thresholds() -> Iterator[None]:
-    """The collector's thresholds for a run, restored afterwards."""
-    saved = gc.get_threshold()
-    gc.set_threshold(*RUN_THRESHOLDS)
+def run_collector() -> Iterator[None]:
+    """A run in this process: trees are frozen once parsed, and unfrozen at the end."""
+    global _in_run
+    saved = _in_run
+    _in_run = True
     try:
         yield
     finally:
-        gc.set_threshold(*saved)
+        _in_run = saved
+        if not saved:
+            gc.unfreeze()
 
 
-def set_run_thresholds() -> None:
+def start_worker_collector() -> None:
     """For a worker process, which lives for one run."""
-    gc.set_threshold(*RUN_THRESHOLDS)
+    global _in_run
+    _in_run = True

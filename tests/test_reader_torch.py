@@ -189,6 +189,50 @@ def test_submodule_forward_is_inlined_and_residual_branches_marked():
     assert head.position == "output" and not fc1.position == "output"
 
 
+REPEATED = """
+    import torch.nn as nn
+
+    class Block(nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            self.norm = nn.LayerNorm(d)
+            self.fc1 = nn.Linear(d, 4 * d)
+            self.act = nn.GELU()
+            self.fc2 = nn.Linear(4 * d, d)
+
+        def forward(self, x):
+            return x + self.fc2(self.act(self.fc1(self.norm(x))))
+
+    class Net(nn.Module):
+        def __init__(self, depth={depth}):
+            super().__init__()
+            self.stem = nn.Linear(16, 64)
+            self.blocks = nn.Sequential(*[Block(64) for _ in range(depth)])
+            self.head = nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.head(self.blocks(nn.functional.relu(self.stem(x))))
+"""
+
+
+def _facts(net):
+    names = {id(layer): layer.name for layer in net.layers}
+    return {layer.name: (layer.activation.name, layer.position, layer.residual_branch,
+                         layer.residual_branch_end, sorted(names.get(id(n), "?") for n in layer.next))
+            for layer in net.layers}
+
+
+def test_equal_blocks_repeated_in_a_sequential_read_as_one_block_does():
+    """Twelve equal blocks are one object whose forward runs once per distinct input: the
+    model reads the same, link for link, as with two blocks."""
+    two = _facts(read(REPEATED.format(depth=2)))
+    assert two["fc1"] == ("gelu", "hidden", True, False, ["fc2"])
+    assert two["fc2"][1:] == ("hidden", True, True, ["fc1", "head"])
+    assert two["stem"][:2] == ("relu", "hidden") and two["head"][1] == "output"
+    for depth in (3, 12, 40):
+        assert _facts(read(REPEATED.format(depth=depth))) == two, depth
+
+
 def test_script_calls_do_not_link_models():
     net = read("""
         import torch.nn as nn

@@ -40,8 +40,7 @@ class Calls(Core):
 
     # --- calls ------------------------------------------------------------------------
 
-    def _call_node(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.Call)
+    def _call_node(self, node: cst.Call, scope: Scope) -> Value:
         callee = self.eval(node.func, scope)
         args = self.call_args(node, scope)
         return self.call(callee, args, self.site(node))
@@ -239,20 +238,17 @@ class Calls(Core):
         defaults = self.defaults.get(id(fn.node), {})
         positional = list(params.posonly_params) + list(params.params)
         used: Set[str] = set()
-        step = Step("argument", "", fn.qualname, site)
         for i, p in enumerate(positional):
             name = p.name.value
             got = args.get(i, None if i < len(params.posonly_params) else name)
             used.add(name)
-            scope.bind(name, self._param_value(got, defaults.get(name), replace(step, name=name),
-                                               name))
+            scope.bind(name, self._param_value(got, defaults.get(name), fn, site, name))
         self._bind_star(params, args, positional, scope)
         for p in params.kwonly_params:
             name = p.name.value
             used.add(name)
             got = args.get(None, name)
-            scope.bind(name, self._param_value(got, defaults.get(name),
-                                               replace(step, name=name), name))
+            scope.bind(name, self._param_value(got, defaults.get(name), fn, site, name))
         if isinstance(params.star_kwarg, cst.Param):
             rest = DictV({k: v for k, v in args.keywords.items() if k not in used},
                          exact=not args.kwargs_unknown)
@@ -265,13 +261,15 @@ class Calls(Core):
             scope.bind(params.star_arg.name.value,
                        Seq(list(extra), "tuple", exact=not args.star_unknown))
 
-    def _param_value(self, got: Optional[Value], default: Optional[Value],
-                     step: Step, name: str) -> Value:
+    def _param_value(self, got: Optional[Value], default: Optional[Value], fn: FunctionV,
+                     site: Site, name: str) -> Value:
         if got is None:
             return default if default is not None else Unknown(f"parameter {name} not given")
         if isinstance(got, Unknown) and default is not None and got is UNKNOWN:
             return Unknown(f"parameter {name} may come from a splat")
-        return _via(got, step)
+        if isinstance(got, (Const, External)):
+            return _via(got, Step("argument", name, fn.qualname, site))
+        return got
 
     # --- classes ----------------------------------------------------------------------
 

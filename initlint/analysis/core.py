@@ -38,7 +38,12 @@ class Core:
     defaults: Dict[int, Dict[str, Value]]
     _modules: Dict[str, Optional["ModuleValue"]]
 
+    _steps: int
+
     def tick(self) -> None:
+        raise NotImplementedError
+
+    def check_budget(self) -> None:
         raise NotImplementedError
 
     def site(self, node: cst.CSTNode) -> Site:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import builtins
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -71,6 +71,7 @@ class Evaluator(Imports, Expressions, Calls):
         #: Why the evaluation stopped early (None when it ran to the end).
         self.truncated: Optional[str] = None
         self._steps = 0
+        self._sites: Dict[Tuple[int, str], Site] = {}
         self._deadline = 0.0
         self._modules: Dict[str, Optional[ModuleValue]] = {}
         self._loop_levels: List[int] = []
@@ -118,14 +119,23 @@ class Evaluator(Imports, Expressions, Calls):
 
     def tick(self) -> None:
         self._steps += 1
-        if self._steps & 1023 == 0:
-            if self._steps > self.limits.steps:
-                raise BudgetExceeded(f"stopped after {self.limits.steps} evaluation steps")
-            if self._deadline and time.perf_counter() > self._deadline:
-                raise BudgetExceeded(f"stopped after {self.limits.seconds:g} s")
+        if not self._steps & 1023:
+            self.check_budget()
+
+    def check_budget(self) -> None:
+        """Past the limits on steps or time, stop (checked every 1024 steps)."""
+        if self._steps > self.limits.steps:
+            raise BudgetExceeded(f"stopped after {self.limits.steps} evaluation steps")
+        if self._deadline and time.perf_counter() > self._deadline:
+            raise BudgetExceeded(f"stopped after {self.limits.seconds:g} s")
 
     def site(self, node: cst.CSTNode) -> Site:
-        return Site(node, self.path)
+        # A Site holds its node, so the node's id is not reused while the Site is kept.
+        key = (id(node), self.path)
+        got = self._sites.get(key)
+        if got is None:
+            got = self._sites[key] = Site(node, self.path)
+        return got
 
     def local_site(self, site: Site) -> Site:
         """The place in the file being read that ``site`` happens for: ``site`` itself, or
@@ -144,43 +154,40 @@ class Evaluator(Imports, Expressions, Calls):
     # --- statements -------------------------------------------------------------------
 
     def exec_suite(self, body: object, scope: Scope) -> None:
-        if isinstance(body, cst.BaseSuite):
-            stmts: Sequence[cst.CSTNode] = body.body
+        if type(body) in _SUITES:  # not isinstance: libcst's bases are slow ABCs
+            stmts: Sequence[cst.CSTNode] = body.body  # type: ignore[attr-defined]
         else:
             stmts = body  # type: ignore[assignment]
         for stmt in stmts:
             self.exec_statement(stmt, scope)
 
     def exec_statement(self, stmt: cst.CSTNode, scope: Scope) -> None:
-        self.tick()
+        self._steps += 1
+        if not self._steps & 1023:
+            self.check_budget()
         handler = _STATEMENTS.get(type(stmt))
         if handler is not None:
             handler(self, stmt, scope)
 
-    def _simple_line(self, stmt: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(stmt, cst.SimpleStatementLine)
+    def _simple_line(self, stmt: cst.SimpleStatementLine, scope: Scope) -> None:
         for small in stmt.body:
             handler = _SMALL.get(type(small))
             if handler is not None:
                 handler(self, small, scope)
 
-    def _expr(self, small: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(small, cst.Expr)
+    def _expr(self, small: cst.Expr, scope: Scope) -> None:
         self.eval(small.value, scope)
 
-    def _assign(self, small: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(small, cst.Assign)
+    def _assign(self, small: cst.Assign, scope: Scope) -> None:
         value = self.eval(small.value, scope)
         for t in small.targets:
             self.assign(t.target, value, scope, small)
 
-    def _ann_assign(self, small: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(small, cst.AnnAssign)
+    def _ann_assign(self, small: cst.AnnAssign, scope: Scope) -> None:
         if small.value is not None:
             self.assign(small.target, self.eval(small.value, scope), scope, small)
 
-    def _aug_assign(self, small: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(small, cst.AugAssign)
+    def _aug_assign(self, small: cst.AugAssign, scope: Scope) -> None:
         left = self.eval(small.target, scope)
         right = self.eval(small.value, scope)
         if isinstance(small.operator, cst.AddAssign) and isinstance(left, Seq) \
@@ -194,8 +201,7 @@ class Evaluator(Imports, Expressions, Calls):
         value = self.binop(aug_operator(small.operator), left, right, self.site(small))
         self.assign(small.target, value, scope, small)
 
-    def _return(self, small: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(small, cst.Return)
+    def _return(self, small: cst.Return, scope: Scope) -> None:
         value = self.eval(small.value, scope) if small.value is not None else Const(None)
         if self.frames:
             fn = self.frames[-1].function
@@ -203,8 +209,7 @@ class Evaluator(Imports, Expressions, Calls):
                 value = value.with_step(Step("return", "", fn.qualname))
         self.record_return(value)
 
-    def _global(self, small: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(small, (cst.Global, cst.Nonlocal))
+    def _global(self, small: Union[cst.Global, cst.Nonlocal], scope: Scope) -> None:
         names = {n.name.value for n in small.names}
         if isinstance(small, cst.Global):
             scope.global_names |= names
@@ -281,8 +286,7 @@ class Evaluator(Imports, Expressions, Calls):
 
     # --- definitions ------------------------------------------------------------------
 
-    def _function_def(self, stmt: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(stmt, cst.FunctionDef)
+    def _function_def(self, stmt: cst.FunctionDef, scope: Scope) -> None:
         decorators = tuple(_decorator_name(d.decorator) for d in stmt.decorators)
         owner = self._qualname_prefix(scope)
         fn = FunctionV(stmt, scope, self.path, owner + stmt.name.value, decorators=decorators)
@@ -294,8 +298,7 @@ class Evaluator(Imports, Expressions, Calls):
     def _qualname_prefix(self, scope: Scope) -> str:
         return f"{scope.class_name}." if scope.class_name else ""
 
-    def _class_def(self, stmt: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(stmt, cst.ClassDef)
+    def _class_def(self, stmt: cst.ClassDef, scope: Scope) -> None:
         bases = [self.eval(b.value, scope) for b in stmt.bases if b.keyword is None]
         cls = ClassV(stmt.name.value, stmt, bases, module=self.path)
         body = Scope("class", scope if scope.kind == "function" else None, scope.module_scope)
@@ -311,8 +314,7 @@ class Evaluator(Imports, Expressions, Calls):
 
     # --- control flow -----------------------------------------------------------------
 
-    def _if(self, stmt: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(stmt, cst.If)
+    def _if(self, stmt: cst.If, scope: Scope) -> None:
         t = self.truth(self.eval(stmt.test, scope))
         orelse = stmt.orelse
         if t is True:
@@ -372,8 +374,7 @@ class Evaluator(Imports, Expressions, Calls):
             return Unknown(f"{a.describe()} or {b.describe()}")
         return OneOf(tuple(options))
 
-    def _for(self, stmt: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(stmt, cst.For)
+    def _for(self, stmt: cst.For, scope: Scope) -> None:
         it = self.eval(stmt.iter, scope)
         items = items_of(self, it)
         exact = items is not None and len(items) <= self.unroll_limit(it)
@@ -408,8 +409,7 @@ class Evaluator(Imports, Expressions, Calls):
                 return True
         return False
 
-    def _while(self, stmt: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(stmt, cst.While)
+    def _while(self, stmt: cst.While, scope: Scope) -> None:
         if self.truth(self.eval(stmt.test, scope)) is False:
             return
         self._loop_levels.append(self.uncertain)
@@ -420,16 +420,14 @@ class Evaluator(Imports, Expressions, Calls):
         finally:
             self._loop_levels.pop()
 
-    def _with(self, stmt: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(stmt, cst.With)
+    def _with(self, stmt: cst.With, scope: Scope) -> None:
         for item in stmt.items:
             v = self.eval(item.item, scope)
             if item.asname is not None:
                 self.assign(item.asname.name, v, scope, stmt)
         self.exec_suite(stmt.body, scope)
 
-    def _try(self, stmt: cst.CSTNode, scope: Scope) -> None:
-        assert isinstance(stmt, (cst.Try, cst.TryStar))
+    def _try(self, stmt: Union[cst.Try, cst.TryStar], scope: Scope) -> None:
         self.exec_suite(stmt.body, scope)
         if stmt.orelse is not None:
             self.exec_suite(stmt.orelse.body, scope)
@@ -490,7 +488,9 @@ def _defs(cls: cst.ClassDef) -> List[cst.CSTNode]:
     return [s for s in cls.body.body if isinstance(s, cst.FunctionDef)]
 
 
-_Stmt = Callable[[Any, cst.CSTNode, Scope], None]
+_SUITES = (cst.IndentedBlock, cst.SimpleStatementSuite)
+#: A statement handler; each takes the node type it is registered for.
+_Stmt = Callable[[Any, Any, Scope], None]
 _STATEMENTS: Dict[type, _Stmt] = {
     cst.SimpleStatementLine: Evaluator._simple_line, cst.FunctionDef: Evaluator._function_def,
     cst.ClassDef: Evaluator._class_def, cst.If: Evaluator._if, cst.For: Evaluator._for,

@@ -7,7 +7,7 @@ A mixin of :class:`~initlint.analysis.evaluator.Evaluator`; it relies on the eva
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
@@ -59,7 +59,9 @@ class Expressions(Core):
     def eval(self, node: Optional[cst.CSTNode], scope: Scope) -> Value:
         if node is None:
             return Const(None)
-        self.tick()
+        self._steps += 1
+        if not self._steps & 1023:
+            self.check_budget()
         handler = _DISPATCH.get(type(node))
         if handler is None:
             return Unknown(f"{type(node).__name__} expression")
@@ -98,33 +100,27 @@ class Expressions(Core):
             return Const(value, node, module=self.path)
         return Unknown("string")
 
-    def _name(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.Name)
+    def _name(self, node: cst.Name, scope: Scope) -> Value:
         return self.lookup(node.value, scope, node)
 
-    def _attribute(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.Attribute)
+    def _attribute(self, node: cst.Attribute, scope: Scope) -> Value:
         base = self.eval(node.value, scope)
         return self.get_attribute(base, node.attr.value, self.site(node))
 
-    def _lambda(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.Lambda)
+    def _lambda(self, node: cst.Lambda, scope: Scope) -> Value:
         fn = FunctionV(node, scope, self.path, "<lambda>")
         self.evaluate_defaults(fn, scope)
         return fn
 
-    def _named(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.NamedExpr)
+    def _named(self, node: cst.NamedExpr, scope: Scope) -> Value:
         v = self.eval(node.value, scope)
         self.assign(node.target, v, scope, node)
         return v
 
-    def _await(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.Await)
+    def _await(self, node: cst.Await, scope: Scope) -> Value:
         return self.eval(node.expression, scope)
 
-    def _yield(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.Yield)
+    def _yield(self, node: cst.Yield, scope: Scope) -> Value:
         value = node.value
         if isinstance(value, cst.From):
             got = items_of(self, self.eval(value.item, scope))
@@ -136,8 +132,7 @@ class Expressions(Core):
 
     # --- operators --------------------------------------------------------------------
 
-    def _binary(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.BinaryOperation)
+    def _binary(self, node: cst.BinaryOperation, scope: Scope) -> Value:
         a = self.eval(node.left, scope)
         b = self.eval(node.right, scope)
         return self.binop(node.operator, a, b, self.site(node))
@@ -173,8 +168,7 @@ class Expressions(Core):
                 return Seq(seq.items * max(n, 0), seq.kind, seq.exact)
         return UNKNOWN
 
-    def _unary(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.UnaryOperation)
+    def _unary(self, node: cst.UnaryOperation, scope: Scope) -> Value:
         v = self.eval(node.expression, scope)
         op = node.operator
         if isinstance(op, cst.Not):
@@ -191,8 +185,7 @@ class Expressions(Core):
                 return Const(out, node, v.via if isinstance(v, Const) else (), self.path)
         return UNKNOWN
 
-    def _boolean(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.BooleanOperation)
+    def _boolean(self, node: cst.BooleanOperation, scope: Scope) -> Value:
         a = self.eval(node.left, scope)
         ta = self.truth(a)
         is_and = isinstance(node.operator, cst.And)
@@ -206,8 +199,7 @@ class Expressions(Core):
             return Const(tb) if not is_and or tb is False else UNKNOWN
         return Unknown("boolean operation")
 
-    def _comparison(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.Comparison)
+    def _comparison(self, node: cst.Comparison, scope: Scope) -> Value:
         left = self.eval(node.left, scope)
         result: Optional[bool] = True
         for target in node.comparisons:
@@ -283,8 +275,7 @@ class Expressions(Core):
 
     # --- containers -------------------------------------------------------------------
 
-    def _sequence(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, (cst.List, cst.Tuple, cst.Set))
+    def _sequence(self, node: Union[cst.List, cst.Tuple, cst.Set], scope: Scope) -> Value:
         kind = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}[type(node)]
         out = Seq([], kind, node=node)
         for el in node.elements:
@@ -301,8 +292,7 @@ class Expressions(Core):
             return Seq(out.items[:1], kind, exact=False, node=node)
         return out
 
-    def _dict(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.Dict)
+    def _dict(self, node: cst.Dict, scope: Scope) -> Value:
         out = DictV(node=node)
         for el in node.elements:
             if isinstance(el, cst.StarredDictElement):
@@ -322,8 +312,7 @@ class Expressions(Core):
                 out.exact = False
         return out
 
-    def _comprehension(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp))
+    def _comprehension(self, node: Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp], scope: Scope) -> Value:
         inner = Scope("function", scope, scope.module_scope)
         rows, exact = self.comprehend(node.for_in, inner, [])
         if isinstance(node, cst.DictComp):
@@ -369,8 +358,7 @@ class Expressions(Core):
 
     # --- subscripts and conditionals --------------------------------------------------
 
-    def _subscript(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.Subscript)
+    def _subscript(self, node: cst.Subscript, scope: Scope) -> Value:
         base = self.eval(node.value, scope)
         keys = [self._index(el.slice, scope) for el in node.slice]
         key = keys[0] if len(keys) == 1 else Seq(keys, "tuple")
@@ -400,8 +388,7 @@ class Expressions(Core):
                 return const(base.value[i])
         return UNKNOWN
 
-    def _ifexp(self, node: cst.CSTNode, scope: Scope) -> Value:
-        assert isinstance(node, cst.IfExp)
+    def _ifexp(self, node: cst.IfExp, scope: Scope) -> Value:
         t = self.truth(self.eval(node.test, scope))
         if t is True:
             return self.eval(node.body, scope)
@@ -513,7 +500,8 @@ def _index_seq(base: Seq, key: Value) -> Value:
 
 
 #: Unbound methods of the evaluator's parts (the first argument is the evaluator).
-_Handler = Callable[[Any, cst.CSTNode, Scope], Value]
+#: An expression handler; each takes the node type it is registered for.
+_Handler = Callable[[Any, Any, Scope], Value]
 _DISPATCH: Dict[type, _Handler] = {
     cst.Integer: Expressions._number, cst.Float: Expressions._number,
     cst.Imaginary: Expressions._number,

@@ -22,6 +22,7 @@ from ...model import Activation, Layer, Stack
 from .inits import Inits
 from .layers import Layers
 from .names import NORM_FUNCTIONS
+from .state import PassKey
 from .values import (INERT, ActModV, ContainerV, DrawV, InertV, LayerFacts, LayerV, ModuleValue,
                      ParamV, PassModV, RawV, TensorV, TransposedV, unique)
 
@@ -305,11 +306,45 @@ class Flow(Inits, Layers):
             args = Args([self.as_tensor(x) or TensorV()] + args.positional[1:],
                         dict(args.keywords), args.positional_nodes, dict(args.keyword_nodes),
                         args.star_unknown, args.kwargs_unknown)
+        key = self._pass_key(inst, args)
+        if key is not None:
+            again = self._again(key, args.positional[0])
+            if again is not None:
+                return again
         self.forward_stack.append(inst)
         try:
-            return self.ev.call_function(fwd, args, site)
+            out = self.ev.call_function(fwd, args, site)
         finally:
             self.forward_stack.pop()
+        if key is not None and isinstance(out, TensorV):
+            x_in = args.positional[0]
+            assert isinstance(x_in, TensorV)
+            self.passes[key] = (x_in, out)
+        return out
+
+    def _pass_key(self, inst: InstanceV, args: Args) -> Optional[PassKey]:
+        """What a module's forward depends on when it is given one tensor: the module, and
+        the layers that tensor comes from and still awaits an activation for. A block
+        repeated twelve times in a ``Sequential`` (one object, see the evaluator) is given
+        the same tensor from its third pass on."""
+        if len(args.positional) != 1 or args.keywords or args.star_unknown \
+                or args.kwargs_unknown or not isinstance(args.positional[0], TensorV):
+            return None
+        x = args.positional[0]
+        return (id(inst), tuple(id(p) for p in x.producers), tuple(id(p) for p in x.awaiting),
+                self.ev.uncertain > 0)
+
+    def _again(self, key: PassKey, x: Value) -> Optional[TensorV]:
+        """The same pass as one made before in this forward: it would link, activate and
+        mark the same layers, so only its output is made again, the path it adds included."""
+        seen = self.passes.get(key)
+        if seen is None or not isinstance(x, TensorV):
+            return None
+        x_in, out = seen
+        n = len(x_in.path)
+        if out.path[:n] != x_in.path:
+            return None
+        return TensorV(list(out.producers), list(out.awaiting), x.path + out.path[n:])
 
     def run_forward(self, inst: InstanceV, top: bool) -> None:
         site = self.ev.site(inst.cls.node)
@@ -321,11 +356,13 @@ class Flow(Inits, Layers):
         n = len(params.posonly_params) + len(params.params) - 1
         self.forward_stack.append(inst)
         self.forward_layers.append([])
+        self.passes.clear()
         try:
             out = self.ev.call_function(fwd, Args([TensorV() for _ in range(max(n, 0))]), site)
         finally:
             self.forward_stack.pop()
             ls = self.forward_layers.pop()
+            self.passes.clear()
         if top:
             self.mark_output(out)
         if ls:

@@ -16,7 +16,7 @@ Names resolve through the file's own imports, never by bare name.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -30,6 +30,7 @@ from ..pyutil import default_quote
 from . import names as N
 from .modules import Modules
 from .render import Renderer
+from .state import PassKey
 from .values import (INERT, ContainerV, LayerFacts, LayerV, ModuleMethodV, RawV, TensorV,
                      TorchValue)
 
@@ -58,6 +59,8 @@ class TorchHost(Modules, Host):
         self.raws: Dict[int, RawV] = {}
         self.forward_stack: List[InstanceV] = []
         self.forward_layers: List[List[Layer]] = []
+        #: Passes through modules in the forward being run, for :meth:`Flow._again`.
+        self.passes: Dict[PassKey, Tuple[TensorV, TensorV]] = {}
         self.stacks: List[Stack] = []
         self.init_targets = self.renderer.targets
         self.facts = self.renderer.facts

@@ -13,7 +13,10 @@ from ...model import Activation, InitSpec, Layer, Stack
 from .render import Renderer
 from .values import ContainerV, DrawV, Facts, RawV, TensorV
 
-#: (value, the expression it was written at) of an argument bound to a parameter name.
+#: A pass of one tensor through a module: the module, the layers the tensor comes from and
+#: those awaiting an activation (by identity), and whether the pass is under an unknown
+#: condition.
+PassKey = Tuple[int, Tuple[int, ...], Tuple[int, ...], bool]
 
 
 class State:
@@ -31,6 +34,8 @@ class State:
     forward_stack: List[InstanceV]
     #: Layers applied in each top-level forward that is running.
     forward_layers: List[List[Layer]]
+    #: Passes made in the forward being run: their input and output.
+    passes: Dict[PassKey, Tuple[TensorV, TensorV]]
     stacks: List[Stack]
     #: Layers each init call sets (by the call's node): one call may serve many layers.
     init_targets: Dict[int, List[Layer]]
