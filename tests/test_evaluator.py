@@ -17,7 +17,8 @@ from initlint.analysis import (Args, Const, DictV, Evaluator, External, Host, In
 
 def run(src: str, host: Optional[Host] = None, resolver: Optional[Resolver] = None,
         limits: Limits = Limits(), path: str = "") -> Evaluator:
-    ev = Evaluator(cst.parse_module(textwrap.dedent(src)), host or Host(), path, resolver, limits)
+    src = textwrap.dedent(src)
+    ev = Evaluator(cst.parse_module(src), host or Host(), path, resolver, limits, source=src)
     ev.run()
     return ev
 
@@ -631,11 +632,62 @@ def test_cross_module_helpers_and_constants():
         w = utils.width()
         x = b(100)
         y = pkg.config.WIDTH
+        print(k, w, x, y)
     """, resolver=tree, path="pkg/model.py")
     assert value(ev, "k") == "glorot_uniform" and value(ev, "w") == 256
     assert value(ev, "x") == pytest.approx(0.1) and value(ev, "y") == 256
     const = ev.scope.names["k"]
     assert const.module == "pkg/config.py"
+
+
+def test_another_modules_top_level_values_are_computed_when_first_used():
+    tree = FakeTree({
+        "pkg/__init__.py": "",
+        "pkg/registry.py": (
+            "import fw\n"
+            "def table(n):\n    fw.record()\n    return {'width': n}\n"
+            "CFGS = table(64)\n"
+            "UNUSED = table(1)\n"
+            "SEEN = {}\n"
+            "def remember(k):\n    SEEN[k] = 1\n"
+            "TWICE = table(2)\n"
+            "TWICE = table(3)\n"
+        ),
+    })
+    host = ModuleHost()
+    ev = run("""
+        from .registry import CFGS, remember, SEEN, TWICE
+        width = CFGS["width"]
+        remember("a")
+        remember("b")
+        seen = SEEN
+        twice = TWICE["width"]
+    """, host, resolver=tree, path="pkg/model.py")
+    assert value(ev, "width") == 64
+    assert sorted(ev.scope.names["seen"].items) == ["a", "b"]  # one dict, changed in place
+    assert value(ev, "twice") == 3  # set twice: read in order, as Python runs it
+    # CFGS read once; UNUSED never; TWICE's two assignments as the module loaded.
+    assert len(host.sites) == 3
+
+
+def test_a_top_level_call_into_another_module_whose_result_is_never_read_is_not_read():
+    tree = FakeTree({
+        "pkg/__init__.py": "",
+        "pkg/registry.py": "import fw\ndef register(cfgs, model=None):\n    fw.record()\n",
+    })
+    host = ModuleHost()
+    run("""
+        import fw
+        from .registry import register
+        table = register({"a": {"url": "x"}, "b": [1, 2]})
+        kept = register({"c": 1})
+        print(kept)
+        handed = register({}, fw.Module())
+        register({"d": 1})
+    """, host, resolver=tree, path="pkg/model.py")
+    # ``table`` is never read: not read. ``kept`` is read later, ``handed`` is given an
+    # object, and the last call is a statement: all three are read.
+    assert len(host.sites) == 3
 
 
 def test_a_function_of_another_module_runs_at_that_modules_places():
@@ -709,7 +761,7 @@ def test_one_place_calling_a_function_with_plain_data_is_read_a_bounded_number_o
     assert value(ev, "boxes") == list(range(30))  # an object passed: every call is read
 
 
-def test_outside_constructions_a_function_called_with_plain_data_is_read_a_bounded_number_of_times():
+def test_entry_points_read_a_function_they_share_a_bounded_number_of_times():
     ev = run("""
         seen = []
         def builder(i):
@@ -718,14 +770,15 @@ def test_outside_constructions_a_function_called_with_plain_data_is_read_a_bound
             builder(1)
         def entry_b():
             builder(2)
-        for i in range(30):
-            builder(10 + i)
+        def entry_c():
+            builder(3)
+        builder(10)
+        builder(11)
     """)
+    assert value(ev, "seen") == [10, 11]  # script code reads every call
     ev.run_uncalled()
     limit = Limits().same_function
-    assert limit < Limits().same_call
-    # The loop reads the first calls; the entry points, run afterwards, add none.
-    assert value(ev, "seen") == [10 + i for i in range(limit)]
+    assert value(ev, "seen") == [10, 11] + [1, 2, 3][:limit]
 
 
 def test_equal_objects_built_from_one_place_in_one_construction_are_read_once():

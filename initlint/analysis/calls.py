@@ -169,8 +169,9 @@ class Calls(Core):
     def _repeated(self, fn: FunctionV, args: Args, site: Site) -> bool:
         """One call site that calls a function with plain data (numbers, strings, configs,
         classes) more times than the limit: the rest are not read (a hundred model
-        entry points all calling one builder), or, outside any construction, one function
-        called from anywhere more times than its limit. Calls that pass a reader's value or an
+        entry points all calling one builder), or one function called from the entry
+        points (functions no one called), outside any construction, more times than its
+        limit. Calls that pass a reader's value or an
         object (an init function applied to each module) are always read."""
         if _passes_objects(args) or fn.bound is not None:
             return False
@@ -179,7 +180,7 @@ class Calls(Core):
         self.same_calls[key] = n + 1
         if n >= self.limits.same_call:
             return True
-        if self.building:
+        if self.building or not self.entries:
             return False
         key = (id(fn.node), 0)
         n = self.same_calls.get(key, 0)
@@ -513,6 +514,21 @@ class LazyName(Value):
         return f"{self.module}.{self.name}"
 
 
+class LazyValue(LazyName):
+    """A name another module of the tree sets once at its top level (``default_cfgs =
+    build_cfgs({...})``): its value is computed when first used, in that module, as
+    importing it would."""
+
+    __slots__ = ("node", "scope", "path")
+
+    def __init__(self, module: str, name: str, node: cst.BaseExpression, scope: Scope,
+                 path: str) -> None:
+        super().__init__(module, name)
+        self.node = node
+        self.scope = scope
+        self.path = path
+
+
 def _is_dataclass(cls: ClassV) -> bool:
     for d in cls.node.decorators:
         node = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
@@ -538,7 +554,7 @@ def _via(v: Value, step: Step) -> Value:
     return v
 
 
-__all__ = ["Calls", "Frame", "LazyName", "ModuleValue", "ReturnSignal", "Tuple"]
+__all__ = ["Calls", "Frame", "LazyName", "LazyValue", "ModuleValue", "ReturnSignal", "Tuple"]
 
 
 def _passes_objects(args: Args) -> bool:

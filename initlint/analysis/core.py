@@ -29,6 +29,8 @@ class Core:
     uncertain: int
     #: Constructions of objects running (0: not inside any object's construction).
     building: int
+    #: The entry points (functions no one called) are running.
+    entries: bool
     #: Outermost constructions begun, and their objects by class, place and arguments.
     construction: int
     constructions: Dict[Tuple[object, ...], InstanceV]
@@ -53,6 +55,9 @@ class Core:
         raise NotImplementedError
 
     def exec_suite(self, body: object, scope: Scope) -> None:
+        raise NotImplementedError
+
+    def exec_statement(self, stmt: cst.CSTNode, scope: Scope) -> None:
         raise NotImplementedError
 
     def assign(self, target: cst.CSTNode, value: Value, scope: Scope, stmt: cst.CSTNode) -> None:

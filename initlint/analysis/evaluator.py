@@ -11,6 +11,8 @@ everything outside the linted code. It never imports or runs user code.
 from __future__ import annotations
 
 import builtins
+import collections
+import re
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
@@ -49,8 +51,12 @@ class Evaluator(Imports, Expressions, Calls):
     """Evaluates one module for one host."""
 
     def __init__(self, module: cst.Module, host: Host, path: str = "",
-                 resolver: Optional[Resolver] = None, limits: Optional[Limits] = None) -> None:
+                 resolver: Optional[Resolver] = None, limits: Optional[Limits] = None,
+                 source: str = "") -> None:
         self.module = module
+        #: The file's text, when the reader has it (for :meth:`read_later`).
+        self.source = source
+        self._names: Optional[collections.Counter[str]] = None
         self.host = host
         #: "" for the file being read; a path for another module of the tree.
         self.path = ""
@@ -76,6 +82,8 @@ class Evaluator(Imports, Expressions, Calls):
         self._modules: Dict[str, Optional[ModuleValue]] = {}
         self._loop_levels: List[int] = []
         self.building = 0
+        #: True while the functions no one called run (see :attr:`Limits.same_function`).
+        self.entries = False
         #: Outermost constructions begun so far, and the objects of each by what made them.
         self.construction = 0
         self.constructions: Dict[Tuple[object, ...], InstanceV] = {}
@@ -110,9 +118,13 @@ class Evaluator(Imports, Expressions, Calls):
     def run_uncalled(self) -> None:
         """Run each top-level function no one called, with its defaults (a helper that is
         only called from another file still gets read)."""
-        for fn in self.functions:
-            if id(fn.node) not in self.called:
-                self.guarded(self._caller(fn))
+        self.entries = True
+        try:
+            for fn in self.functions:
+                if id(fn.node) not in self.called:
+                    self.guarded(self._caller(fn))
+        finally:
+            self.entries = False
 
     def _caller(self, fn: FunctionV) -> Callable[[], object]:
         return lambda: self.call_function(fn, Args(), self.site(fn.node))
@@ -179,9 +191,42 @@ class Evaluator(Imports, Expressions, Calls):
         self.eval(small.value, scope)
 
     def _assign(self, small: cst.Assign, scope: Scope) -> None:
-        value = self.eval(small.value, scope)
+        if type(small.value) is cst.Call and self._top_level(scope) and all(
+                type(t.target) is cst.Name and not self.read_later(t.target.value)
+                for t in small.targets):
+            value = self._call_unless_unread(small.value, scope)
+        else:
+            value = self.eval(small.value, scope)
         for t in small.targets:
             self.assign(t.target, value, scope, small)
+
+    def _top_level(self, scope: Scope) -> bool:
+        return scope is self.scope and not self.frames and not self.path
+
+    def read_later(self, name: str) -> bool:
+        """Whether the file's text names ``name`` more than once (where it is set): a name
+        written once is never read by the file's own code."""
+        if self._names is None:
+            self._names = collections.Counter(_IDENTIFIER.findall(self.source)) \
+                if self.source else None
+            if self._names is None:
+                return True
+        return self._names[name] > 1
+
+    def _call_unless_unread(self, call: cst.Call, scope: Scope) -> Value:
+        """A call at the top level of the file whose result goes to a name nothing reads.
+        One of another module's functions, given plain data only (a model zoo building the
+        table of its pretrained configurations), changes nothing of this file and builds
+        nothing this file reports: it is not read. Every other call is (and so is a call
+        made as a statement, for what it does)."""
+        self.tick()
+        callee = self.eval(call.func, scope)
+        args = self.call_args(call, scope)
+        site = self.site(call)
+        if isinstance(callee, FunctionV) and callee.module and callee.bound is None and all(
+                _plain(v, 0) for v in args.values() + args.star_items):
+            return Unknown(f"result of {callee.qualname}(), which the file does not read")
+        return self.call(callee, args, site)
 
     def _ann_assign(self, small: cst.AnnAssign, scope: Scope) -> None:
         if small.value is not None:
@@ -468,6 +513,24 @@ class Evaluator(Imports, Expressions, Calls):
             if got is not None:
                 return got
         return Unknown(f"name {name}")
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _plain(v: Value, depth: int) -> bool:
+    """Data that holds no object, function or class (nor a reader's value)."""
+    if isinstance(v, (Const, Unknown, External)):
+        return True
+    if depth > 4:
+        return False
+    if isinstance(v, Seq):
+        return all(_plain(i, depth + 1) for i in v.items)
+    if isinstance(v, DictV):
+        return all(_plain(i, depth + 1) for i in v.items.values())
+    if isinstance(v, OneOf):
+        return all(_plain(o, depth + 1) for o in v.options)
+    return False
 
 
 def _quietly(fn: Callable[[], None]) -> None:

@@ -39,11 +39,11 @@ class Limits:
     #: Calls of one function from one place with plain data (no object, no reader value)
     #: that are read; further ones are not.
     same_call: int = 8
-    #: Calls of one function with plain data from outside any construction (entry points,
-    #: script code), from any place, that are read; further ones are not. A module with
-    #: hundreds of model entry points that all go through one builder reads the builder
-    #: this many times, not hundreds.
-    same_function: int = 4
+    #: Calls of one function with plain data, outside any construction, from the entry
+    #: points (the functions no one called, each run with its defaults) that are read;
+    #: further ones are not. A module with hundreds of model entry points that all go
+    #: through one builder reads the builder this many times, not hundreds.
+    same_function: int = 1
     #: Modules of the tree being read at once (a name imported from a module whose classes
     #: derive from classes of another module, and so on).
     module_depth: int = 6

@@ -6,11 +6,11 @@ A mixin of :class:`~initlint.analysis.evaluator.Evaluator`.
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
-from .calls import LazyName, ModuleValue
+from .calls import LazyName, LazyValue, ModuleValue
 from .context import Resolver
 from .core import Core
 from .values import External, Scope, Unknown, Value
@@ -62,9 +62,12 @@ class Imports(Core):
         while isinstance(v, LazyName) and depth < 16:
             if v.resolved is None:
                 v.resolved = Unknown(f"import cycle through {v.describe()}")  # while reading
-                mod = self.module_value(v.module)
-                v.resolved = mod.member(self, v.name) if isinstance(mod, ModuleValue) else \
-                    External(f"{v.module}.{v.name}")
+                if isinstance(v, LazyValue):
+                    v.resolved = self._lazy_value(v)
+                else:
+                    mod = self.module_value(v.module)
+                    v.resolved = mod.member(self, v.name) if isinstance(mod, ModuleValue) \
+                        else External(f"{v.module}.{v.name}")
             v = v.resolved
             depth += 1
         return v if not isinstance(v, LazyName) else Unknown(f"import of {v.describe()}")
@@ -112,12 +115,75 @@ class Imports(Core):
         self._loading += 1
         self.building = 0
         try:
-            self.exec_suite(tree.body, scope)
+            once = _set_once(tree.body)
+            for stmt in tree.body:
+                lazy = _lazy_assignment(stmt, once)
+                if lazy is not None:
+                    target, value = lazy
+                    scope.bind(target, LazyValue(name, target, value, scope, self.path))
+                else:
+                    self.exec_statement(stmt, scope)
         finally:
             self.path, self.building = saved, saved_building
             self._loading -= 1
 
+    def _lazy_value(self, v: LazyValue) -> Value:
+        """A module's top-level value, computed where it is first used: in its module, as
+        at the module's top level (outside any construction, branch or call)."""
+        saved = self.path, self.building, self.uncertain, self.frames
+        self.path, self.building, self.uncertain, self.frames = v.path, 0, 0, []
+        self._loading += 1
+        try:
+            return self.eval(v.node, v.scope)
+        finally:
+            self.path, self.building, self.uncertain, self.frames = saved
+            self._loading -= 1
 
+
+
+
+def _set_once(body: Sequence[cst.CSTNode]) -> Set[str]:
+    """Names a module's top level assigns exactly once, as a plain ``name = value``."""
+    counts: Dict[str, int] = {}
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+                    targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) \
+                        else [small.target]
+                    for t in targets:
+                        for n in _target_names(t):
+                            counts[n] = counts.get(n, 0) + (1 if isinstance(t, cst.Name) else 2)
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            counts[stmt.name.value] = counts.get(stmt.name.value, 0) + 2
+    return {n for n, c in counts.items() if c == 1}
+
+
+def _target_names(t: cst.CSTNode) -> List[str]:
+    if isinstance(t, cst.Name):
+        return [t.value]
+    if isinstance(t, (cst.Tuple, cst.List)):
+        return [n for e in t.elements for n in _target_names(e.value)]
+    if isinstance(t, cst.StarredElement):
+        return _target_names(t.value)
+    return []
+
+
+def _lazy_assignment(stmt: cst.CSTNode, once: Set[str]
+                     ) -> Optional[Tuple[str, cst.BaseExpression]]:
+    """``name = <call or display>`` for a name set once: its value can wait until used."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+        return None
+    target = small.targets[0].target
+    if not isinstance(target, cst.Name) or target.value not in once:
+        return None
+    if not isinstance(small.value, (cst.Call, cst.Dict, cst.List, cst.Tuple, cst.Set,
+                                    cst.DictComp, cst.ListComp, cst.SetComp)):
+        return None
+    return target.value, small.value
 
 
 def _dotted(node: cst.CSTNode) -> str:

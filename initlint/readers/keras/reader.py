@@ -39,7 +39,7 @@ class KerasReader:
 
     def read(self, module: cst.Module, source: str) -> Network:
         host = KerasHost(module, source)
-        ev = Evaluator(module, host)
+        ev = Evaluator(module, host, source=source)
         ev.run()
         ev.guarded(lambda: host.run_classes(ev))
         ev.run_uncalled()

@@ -43,7 +43,7 @@ class TorchReader:
 
     def read(self, module: cst.Module, source: str) -> Network:
         host = TorchHost(module, source)
-        ev = Evaluator(module, host)
+        ev = Evaluator(module, host, source=source)
         host.ev = ev
         ev.run()
         host.run_rest()
