@@ -676,18 +676,23 @@ def test_a_top_level_call_into_another_module_whose_result_is_never_read_is_not_
         "pkg/registry.py": "import fw\ndef register(cfgs, model=None):\n    fw.record()\n",
     })
     host = ModuleHost()
-    run("""
+    ev = run("""
         import fw
         from .registry import register
-        table = register({"a": {"url": "x"}, "b": [1, 2]})
+        def cfg(**kw):
+            fw.record()
+            return kw
+        table = register({"a": cfg(url="x"), "b": [1, 2 * 3], "c": -1})
         kept = register({"c": 1})
         print(kept)
         handed = register({}, fw.Module())
         register({"d": 1})
     """, host, resolver=tree, path="pkg/model.py")
-    # ``table`` is never read: not read. ``kept`` is read later, ``handed`` is given an
-    # object, and the last call is a statement: all three are read.
-    assert len(host.sites) == 3
+    # ``table`` is never read: neither the call nor its arguments are read. ``kept`` is
+    # read later, ``handed`` is given an object, and the last call is a statement: all
+    # three are read.
+    assert [s.module for s in host.sites] == ["pkg/registry.py"] * 3
+    assert id(ev.functions[0].node) not in ev.called  # cfg() is left to the entry points
 
 
 def test_a_function_of_another_module_runs_at_that_modules_places():
