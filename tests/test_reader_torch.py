@@ -218,7 +218,8 @@ REPEATED = """
 def _facts(net):
     names = {id(layer): layer.name for layer in net.layers}
     return {layer.name: (layer.activation.name, layer.position, layer.residual_branch,
-                         layer.residual_branch_end, sorted(names.get(id(n), "?") for n in layer.next))
+                         layer.residual_branch_end,
+                         sorted(names.get(id(n), "?") for n in layer.next))
             for layer in net.layers}
 
 

@@ -606,6 +606,6 @@ def _shape(v: Value, depth: int) -> object:
     if isinstance(v, OneOf):
         return ("o", tuple(_shape(o, depth + 1) for o in v.options))
     if isinstance(v, PartialV):
-        return ("p", _shape(v.func, depth + 1), tuple(_shape(a, depth + 1) for a in v.args.values()),
-                tuple(v.args.keywords))
+        return ("p", _shape(v.func, depth + 1),
+                tuple(_shape(a, depth + 1) for a in v.args.values()), tuple(v.args.keywords))
     return ("i", id(v))

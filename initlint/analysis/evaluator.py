@@ -223,7 +223,7 @@ class Evaluator(Imports, Expressions, Calls):
         callee = self.eval(call.func, scope)
         unread = Unknown(f"result of {callee.describe()}, which the file does not read")
         plumbing = isinstance(callee, FunctionV) and callee.module and callee.bound is None
-        if plumbing and all(self._plain_syntax(a.value, scope, 0) for a in call.args):
+        if plumbing and all(_plain_syntax(a.value, scope, 0) for a in call.args):
             # Its arguments are literal data and calls of this file's functions (read on
             # their own, as functions no one called): not even they are read here.
             return unread
@@ -231,37 +231,6 @@ class Evaluator(Imports, Expressions, Calls):
         if plumbing and all(_plain(v, 0) for v in args.values() + args.star_items):
             return unread
         return self.call(callee, args, self.site(call))
-
-    def _plain_syntax(self, node: cst.CSTNode, scope: Scope, depth: int) -> bool:
-        """Whether an expression is written as data: literals, displays, arithmetic, names
-        that hold plain data, and calls of the file's own functions with such arguments.
-        (Node types are compared exactly: libcst's node classes are slow ABCs.)"""
-        kind = type(node)
-        if kind in _LITERAL_NODES:
-            return True
-        if depth > 32:
-            return False
-        if kind is cst.Name:
-            v = scope.lookup(cast(cst.Name, node).value)
-            return v is None or (not isinstance(v, LazyName) and _plain(v, 0))
-        if kind in (cst.Dict, cst.List, cst.Tuple, cst.Set):
-            for el in cast(Union[cst.Dict, cst.List, cst.Tuple, cst.Set], node).elements:
-                parts = [el.key, el.value] if type(el) is cst.DictElement else [el.value]
-                if not all(self._plain_syntax(p, scope, depth + 1) for p in parts):
-                    return False
-            return True
-        if kind is cst.BinaryOperation:
-            op = cast(cst.BinaryOperation, node)
-            return self._plain_syntax(op.left, scope, depth + 1) and \
-                self._plain_syntax(op.right, scope, depth + 1)
-        if kind is cst.UnaryOperation:
-            return self._plain_syntax(cast(cst.UnaryOperation, node).expression, scope, depth + 1)
-        if kind is cst.Call:
-            call = cast(cst.Call, node)
-            fn = scope.lookup(call.func.value) if isinstance(call.func, cst.Name) else None
-            return isinstance(fn, FunctionV) and not fn.module and all(
-                self._plain_syntax(a.value, scope, depth + 1) for a in call.args)
-        return False
 
     def _ann_assign(self, small: cst.AnnAssign, scope: Scope) -> None:
         if small.value is not None:
@@ -553,6 +522,38 @@ class Evaluator(Imports, Expressions, Calls):
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LITERAL_NODES = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString,
                   cst.ConcatenatedString, cst.FormattedString)
+
+
+def _plain_syntax(node: cst.CSTNode, scope: Scope, depth: int) -> bool:
+    """Whether an expression is written as data: literals, displays, arithmetic, names
+    that hold plain data, and calls of the file's own functions with such arguments.
+    (Node types are compared exactly: libcst's node classes are slow ABCs.)"""
+    kind = type(node)
+    if kind in _LITERAL_NODES:
+        return True
+    if depth > 32:
+        return False
+    if kind is cst.Name:
+        v = scope.lookup(cast(cst.Name, node).value)
+        return v is None or (not isinstance(v, LazyName) and _plain(v, 0))
+    if kind in (cst.Dict, cst.List, cst.Tuple, cst.Set):
+        for el in cast(Union[cst.Dict, cst.List, cst.Tuple, cst.Set], node).elements:
+            parts = [el.key, el.value] if type(el) is cst.DictElement else [el.value]
+            if not all(_plain_syntax(p, scope, depth + 1) for p in parts):
+                return False
+        return True
+    if kind is cst.BinaryOperation:
+        op = cast(cst.BinaryOperation, node)
+        return _plain_syntax(op.left, scope, depth + 1) and \
+            _plain_syntax(op.right, scope, depth + 1)
+    if kind is cst.UnaryOperation:
+        return _plain_syntax(cast(cst.UnaryOperation, node).expression, scope, depth + 1)
+    if kind is cst.Call:
+        call = cast(cst.Call, node)
+        fn = scope.lookup(call.func.value) if isinstance(call.func, cst.Name) else None
+        return isinstance(fn, FunctionV) and not fn.module and all(
+            _plain_syntax(a.value, scope, depth + 1) for a in call.args)
+    return False
 
 
 def _plain(v: Value, depth: int) -> bool:
