@@ -7,7 +7,7 @@ import json
 
 from conftest import FIXTURES, run_cli
 from initlint import engine, inspect
-from initlint.readers import KerasReader
+from initlint.readers import KerasReader, TorchReader
 
 KERAS = """\
 from tensorflow import keras
@@ -269,6 +269,43 @@ def test_origin_says_how_a_value_reached_the_layer():
     assert "built by the call at m.py:8:21" in text
     assert "activation: tanh from argument act of block() at m.py:8:32 (keyword at m.py:5:43)" \
         in text
+
+
+TORCH_HELPER = """import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, d, act_layer=nn.Tanh):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+        self.act = act_layer()
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = Block(64)
+        self.b = Block(64, act_layer=nn.ReLU)
+
+    def forward(self, x):
+        return self.b(self.a(x))
+"""
+
+
+def test_origin_of_a_pytorch_activation_module_passed_as_a_class():
+    """``act_layer()`` in a block: the activation came through the parameter, by default or
+    by the caller's argument, and each block says which."""
+    network, where = _network(TorchReader(), TORCH_HELPER)
+    first, second = (inspect._layer(x, where) for x in network.layers)
+    assert first["activation"]["name"] == "tanh" and second["activation"]["name"] == "relu"
+    assert first["activation"]["origin"] == \
+        "the default of parameter act_layer of Block.__init__(), called at m.py:17:18"
+    assert second["activation"]["origin"] == \
+        "argument act_layer of Block.__init__() at m.py:18:18"
+    assert [c["text"] for c in second["called_at"]] == ["m.py:18:18"]
 
 
 def test_parse_target():

@@ -110,7 +110,11 @@ class Calls(Core):
             # Python's other builtins (iter, map, repr, open, ...) change none of the objects
             # they are given: their result is unknown, the arguments are not.
             return Unknown(f"{short}()")
-        got = self.host.call_external(self, name, args, site)
+        saved, self.calling = self.calling, callee
+        try:
+            got = self.host.call_external(self, name, args, site)
+        finally:
+            self.calling = saved
         if got is not None:
             return got
         fn = EXTERNAL.get(name)

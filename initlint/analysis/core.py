@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from .host import Host, Limits
-from .values import Args, InstanceV, Scope, Site, Value
+from .values import Args, External, InstanceV, Scope, Site, Value
 
 if TYPE_CHECKING:  # pragma: no cover
     from .calls import Frame, ModuleValue
@@ -29,6 +29,9 @@ class Core:
     uncertain: int
     #: Constructions of objects running (0: not inside any object's construction).
     building: int
+    #: The outside callable being called while a host answers for it (its provenance: a
+    #: class passed as ``act_layer=nn.GELU`` came through that parameter).
+    calling: Optional[External]
     #: The entry points (functions no one called) are running.
     entries: bool
     #: Outermost constructions begun, and their objects by class, place and arguments.

@@ -82,6 +82,7 @@ class Evaluator(Imports, Expressions, Calls):
         self._modules: Dict[str, Optional[ModuleValue]] = {}
         self._loop_levels: List[int] = []
         self.building = 0
+        self.calling: Optional[External] = None
         #: True while the functions no one called run (see :attr:`Limits.same_function`).
         self.entries = False
         #: Outermost constructions begun so far, and the objects of each by what made them.

@@ -78,7 +78,8 @@ class Flow(Inits, Layers):
             return UNKNOWN
         for p in t.awaiting:
             if not p.activation.known:
-                p.activation = Activation(act.name, dict(act.params), act.source, act.node)
+                p.activation = Activation(act.name, dict(act.params), act.source, act.node,
+                                          act.via)
         return TensorV(list(t.producers), [], t.path)
 
     def normalize(self, t: Value) -> None:

@@ -9,6 +9,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from ...analysis import Args, Bound, Const, DictV, External, OneOf, Seq, Site, Value
+from ...analysis.values import Provenance
 from ...analysis.builtins import items_of, number
 from ...catalog import torch as T
 from ...model import Activation, InitSpec, Layer, Weight, as_layer_kind
@@ -62,7 +63,13 @@ class Layers(State):
                 return ActModV(cls, Activation("unknown", source="next_layer", node=node))
         elif name == "prelu":
             params["slope"] = T.PRELU_INIT
-        return ActModV(cls, Activation(name, params, "next_layer", node))
+        return ActModV(cls, Activation(name, params, "next_layer", node, self._callee_via()))
+
+    def _callee_via(self) -> Provenance:
+        """How the class or function being called reached the call (``act_layer()`` with
+        ``act_layer=nn.GELU`` the default of a parameter)."""
+        callee = self.ev.calling
+        return callee.via if callee is not None else ()
 
     def pass_module(self, cls: str) -> PassModV:
         return PassModV(cls, T.PASS_MODULES[cls])
@@ -84,7 +91,7 @@ class Layers(State):
                 params["slope"] = float(n)
             else:
                 return Activation("unknown", source="forward", node=site.node)
-        return Activation(name, params, "forward", site.node)
+        return Activation(name, params, "forward", site.node, self._callee_via())
 
     # --- containers -----------------------------------------------------------------------
 
