@@ -817,13 +817,16 @@ def test_a_class_built_from_many_places_is_read_for_its_first_builds_only():
         class Model:
             def __init__(self, depth):
                 self.blocks = [Block(i) for i in range(depth)]
-        a = Model(3)
-        b = Model(4)
-        c = Model(5)
+        def entry_a():
+            return Model(3)
+        def entry_b():
+            return Model(4)
+        script = Model(2)
+        again = Model(1)
     """)
-    assert value(ev, "made") == [0, 1, 2]  # the blocks of the first model only
-    assert isinstance(ev.scope.names["a"], InstanceV)
-    assert value(ev, "b") is Unknown and value(ev, "c") is Unknown
+    assert value(ev, "made") == [0, 1, 0]  # script code builds every time
+    ev.run_uncalled()
+    assert value(ev, "made") == [0, 1, 0, 0, 1, 2]  # the entry points: the first build only
     assert Limits().top_level_builds == 1
 
 

@@ -281,7 +281,7 @@ class Calls(Core):
     def instantiate(self, cls: ClassV, args: Args, site: Site) -> Value:
         key: Optional[Tuple[object, ...]] = None
         if not self.building:
-            if not _passes_objects(args):
+            if self.entries and not _passes_objects(args):
                 if cls.top_level_builds >= self.limits.top_level_builds:
                     return self.unknown_call(args, site, Unknown(f"one more {cls.name}"))
                 cls.top_level_builds += 1

@@ -32,9 +32,10 @@ class Limits:
     steps: int = 2_000_000
     #: Wall-clock seconds per file; past it the evaluator stops and says so.
     seconds: float = 5.0
-    #: Objects of one class built with plain data from outside any other construction (a
-    #: model class built by a hundred entry-point functions): past this many, further ones
-    #: are not read. A build that is given an object is always read.
+    #: Objects of one class built with plain data by the entry points (functions no one
+    #: called: a model class built by a hundred entry-point functions), outside any other
+    #: construction: past this many, further ones are not read. Script code's builds, and
+    #: builds given an object, are always read.
     top_level_builds: int = 1
     #: Calls of one function from one place with plain data (no object, no reader value)
     #: that are read; further ones are not.
