@@ -66,10 +66,25 @@ class Op(Opaque):
 
 
 @dataclass(eq=False)
-class LayerValue(Opaque):
-    """A Keras layer with weights."""
+class _HoldsLayer(Opaque):
+    """A value through which a layer's weights can be set: ``set_weights`` with constant
+    arrays is read, harmless methods change nothing, anything else is an escape."""
 
     layer: Layer
+
+    def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
+        if name == "set_weights" and set_constant_weights(ev, self.layer, args, site):
+            return Const(None)
+        return Const(None) if name in HARMLESS else None
+
+    def escape(self, ev: "Core", site: Site) -> None:
+        escape_layer(ev, self.layer)
+
+
+@dataclass(eq=False)
+class LayerValue(_HoldsLayer):
+    """A Keras layer with weights."""
+
     defn: K.LayerDef
     #: Arguments by parameter name (positional ones bound through the catalog's order).
     args: Dict[str, Value]
@@ -79,14 +94,6 @@ class LayerValue(Opaque):
 
     def call(self, ev: "Core", args: Args, site: Site) -> Optional[Value]:
         return _host(ev).apply(self, _inputs(args), None)
-
-    def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
-        if name == "set_weights" and set_constant_weights(ev, self.layer, args, site):
-            return Const(None)
-        return Const(None) if name in HARMLESS else None
-
-    def escape(self, ev: "Core", site: Site) -> None:
-        escape_layer(ev, self.layer)
 
 
 @dataclass(eq=False)
@@ -255,18 +262,8 @@ def _keras_name(ev: "Core", layer: Layer) -> Optional[str]:
 
 
 @dataclass(eq=False)
-class LayerRef(Opaque):
+class LayerRef(_HoldsLayer):
     """A layer reached from its model (``get_layer``): changing its weights is an escape."""
-
-    layer: Layer
-
-    def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
-        if name == "set_weights" and set_constant_weights(ev, self.layer, args, site):
-            return Const(None)
-        return Const(None) if name in HARMLESS else None
-
-    def escape(self, ev: "Core", site: Site) -> None:
-        escape_layer(ev, self.layer)
 
 
 def _inputs(args: Args) -> List[Tensor]:
