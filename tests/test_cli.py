@@ -65,10 +65,11 @@ def test_json_schema(bad):
 
 def test_json_range_covers_layer_call_for_default_initializer(tmp_path):
     p = tmp_path / "m.py"
-    p.write_text('from keras import layers\nx = layers.Dense(\n    8, activation="relu")\n')
+    p.write_text('import keras\nfrom keras import layers\nx = layers.Dense(\n    8, activation="relu")(keras.Input((8,)))\n'
+                 + 'for _ in range(11):\n    x = layers.Dense(8, activation="relu")(x)\n')
     data = json.loads(run_cli("--format", "json", "--select", "IL102", str(p)).stdout)
-    assert [(d["line"], d["column"], d["end_line"], d["end_column"]) for d in data] == [(2, 5, 3, 26)]
-    assert data[0]["severity"] == "info"
+    assert [(d["line"], d["column"], d["end_line"], d["end_column"]) for d in data] == [(3, 5, 4, 26)]
+    assert data[0]["severity"] == "warning"
     assert data[0]["fix"]["edits"][0]["content"] == ', kernel_initializer="he_uniform"'
 
 
@@ -94,19 +95,23 @@ def test_json_clean_is_empty_array(tmp_path):
 @pytest.mark.parametrize(
     "args, codes",
     [
-        ((), ["IL002"]),
+        ((), ["IL002", "IL102"]),
         (("--select", "IL1"), ["IL102"]),
-        (("--select", "ALL"), ["IL002", "IL102"]),
-        (("--select", "ALL", "--ignore", "IL1"), ["IL002"]),
-        (("--extend-select", "IL102"), ["IL002", "IL102"]),
-        (("--ignore", "IL002"), []),
-        (("--select", "IL002,IL102"), ["IL002", "IL102"]),
-        (("--select", "all"), ["IL002", "IL102"]),
+        (("--select", "ALL"), ["IL002", "IL102", "IL900"]),
+        (("--select", "ALL", "--ignore", "IL1"), ["IL002", "IL900"]),
+        (("--extend-select", "IL900"), ["IL002", "IL102", "IL900"]),
+        (("--ignore", "IL002"), ["IL102"]),
+        (("--select", "IL002,IL900"), ["IL002", "IL900"]),
+        (("--select", "all"), ["IL002", "IL102", "IL900"]),
     ],
 )
 def test_selection(tmp_path, args, codes):
+    """IL002 and IL102 (a stack of 12 default-Glorot ReLU layers) are default rules; IL900
+    (an unused suppression) is not."""
     p = tmp_path / "m.py"
-    p.write_text(BAD + 'layers.Dense(8, activation="relu")\n')
+    stack = "".join('    layers.Dense(8, activation="relu"),\n' for _ in range(12))
+    p.write_text(BAD + "import keras\nmodel = keras.Sequential([\n    keras.Input((8,)),\n"
+                 + stack + "    layers.Dense(1),\n])\nx = 1  # noqa: IL001\n")
     data = json.loads(run_cli("--format", "json", *args, str(p)).stdout)
     assert sorted(d["code"] for d in data) == codes
 

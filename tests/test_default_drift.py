@@ -108,10 +108,13 @@ def test_thresholds_are_settings():
     assert default_findings(torch_mlp(6), {"drift-full-depth": 6})[0][1] == "warning"
 
 
-def test_selected_explicitly_every_layer_at_info():
-    found = lint(torch_mlp(2), select=("IL103",))
-    assert [(code, msg.split(" (relu)")[0]) for _, code, msg in found] == [
-        ("IL103", "Linear net[0]"), ("IL103", "Linear net[2]")]
+@pytest.mark.parametrize("n", [1, 2, 5, 6, 12])
+def test_selected_explicitly_the_same_as_the_defaults(n):
+    """Naming the rule (``--select IL103`` or ``ALL``) neither reports a shallow run layer by
+    layer nor turns a deep run's finding into per-layer infos."""
+    named = [(code, msg) for _, code, msg in lint(torch_mlp(n), select=("IL103",))]
+    assert named == [(code, msg) for code, _, msg in default_findings(torch_mlp(n))]
+    assert len(named) == (1 if n >= 6 else 0)
 
 
 
@@ -132,10 +135,13 @@ def test_separable_conv_is_judged_by_its_pointwise_kernel():
     """The activation follows the pointwise kernel; the depthwise one feeds it linearly, so
     its default Glorot is not a ReLU layer's (a fix adding pointwise_initializer once turned
     into a finding whose fix replaced he_uniform with he_uniform)."""
-    src = ("from tensorflow.keras import layers\n"
-           "x = layers.SeparableConv2D(32, 3, activation='relu')(x)\n")
+    src = ("from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+           "x = keras.Input((32, 32, 32))\n"
+           "for _ in range(12):\n"
+           "    x = layers.SeparableConv2D(32, 3, activation='relu')(x)\n")
     ((_, code, msg),) = lint(src, select=("IL102",))
     assert code == "IL102" and "use he_uniform" in msg
     out = engine.lint_and_fix(src, engine.Options(select=["IL102"], fix="safe"))
-    assert "pointwise_initializer='he_uniform'" in out.text
+    assert out.text.count("pointwise_initializer='he_uniform'") == 1
+    assert "depthwise_initializer" not in out.text
     assert out.findings == [] and out.problems == []

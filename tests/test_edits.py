@@ -142,36 +142,39 @@ def test_il102_fix_after_a_trailing_tuple_parses_and_applies():
 INDENTED = """from tensorflow import keras
 
 
-class Block(keras.layers.Layer):
-    def __init__(self):
-        super().__init__()
-        self.d = keras.layers.Dense(
+def build():
+    if True:
+        x = keras.Input((64,))
+        x = keras.layers.Dense(
             64, activation="relu", name='a_fairly_long_layer_name_here'
-        )
-        self.e = keras.layers.Dense(
+        )(x)
+        x = keras.layers.Dense(
             64,
             activation="relu",
             use_bias=False,
-        )
-        self.f = keras.layers.Dense(64,
-                                    activation="relu")
+        )(x)
+        x = keras.layers.Dense(64,
+                               activation="relu")(x)
+        return keras.Model(x, keras.layers.Dense(1)(x))
 
-    def call(self, x):
-        return self.f(self.e(self.d(x)))
+
+model = build()
 """
 
 
 def test_add_keyword_inside_an_indented_block():
     """libcst writes a nested call's continuation lines relative to its block: the edit must
     be placed in the file's text, indentation included (it once landed inside a string)."""
-    out = engine.lint_and_fix(INDENTED, engine.Options(select=["IL102"], fix="safe"))
+    opts = engine.Options(select=["IL102"], fix="safe", settings={"drift-min-depth": 3,
+                                                                "drift-vanish-info": 2})
+    out = engine.lint_and_fix(INDENTED, opts)
     assert out.problems == [] and out.findings == []
     assert out.text == INDENTED.replace(
         "name='a_fairly_long_layer_name_here'\n",
         "name='a_fairly_long_layer_name_here', kernel_initializer=\"he_uniform\"\n").replace(
         "            use_bias=False,\n",
         "            use_bias=False,\n            kernel_initializer=\"he_uniform\",\n").replace(
-        "                                    activation=\"relu\")",
-        "                                    activation=\"relu\",\n"
-        "                                    kernel_initializer=\"he_uniform\")")
+        "                               activation=\"relu\")",
+        "                               activation=\"relu\",\n"
+        "                               kernel_initializer=\"he_uniform\")")
     ast.parse(out.text)

@@ -16,18 +16,18 @@ CASES = [(r, kind, i, case) for r in RULES
          for i, case in enumerate(cases, 1)]
 
 
-def _options(rule: rules.Rule, case: rules.Case, fix=None) -> engine.Options:
-    """The rule enabled with the codes the case asks for; named by the user (``--select``)
-    unless the case says otherwise, as ``conftest.lint`` does."""
+def _options(rule: rules.Rule, case: rules.Case, fix=None, named=True) -> engine.Options:
+    """The rule enabled with the codes the case asks for; named by the user (``--select``),
+    as ``conftest.lint`` does, or enabled as a default without being named."""
     codes = [rule.code, *case.also]
-    explicit = codes if case.explicit else list(case.also)
-    return engine.Options(enabled_codes=codes, explicit_codes=explicit, fix=fix)
+    return engine.Options(enabled_codes=codes, explicit_codes=codes if named else [], fix=fix)
 
 
-def _findings(rule: rules.Rule, case: rules.Case):
-    opts = _options(rule, case)
+def _findings(rule: rules.Rule, case: rules.Case, named=True):
+    opts = _options(rule, case, named=named)
     found = engine.lint_source(case.source, opts.enabled(), opts.settings, opts.explicit())
-    return [f for f in found if f.code == rule.code]
+    return [(f.line, f.column, f.code, f.severity, f.message)
+            for f in found if f.code == rule.code]
 
 
 @pytest.mark.parametrize("rule, kind, i, case", CASES,
@@ -35,17 +35,23 @@ def _findings(rule: rules.Rule, case: rules.Case):
 def test_rule_case(rule, kind, i, case):
     found = _findings(rule, case)
     where = "\n" + textwrap.indent(case.source, "    | ")
+    if rule.default_enabled:
+        # Naming a rule (``--select ALL``) never changes or hides what the defaults report.
+        assert _findings(rule, case, named=False) == found, where
     if kind == "valid":
         assert found == [], f"{rule.code} reported a valid case:{where}\n{found}"
         return
     assert found, f"{rule.code} did not report an invalid case:{where}"
-    assert all(f.severity in rule.severities for f in found)
+    assert all(sev in rule.severities for _, _, _, sev, _ in found)
     if case.line is not None:
-        assert [f.line for f in found] == [case.line], where
+        assert [line for line, *_ in found] == [case.line], where
     if case.severity is not None:
-        assert {f.severity for f in found} == {case.severity}, where
+        assert {sev for _, _, _, sev, _ in found} == {case.severity}, where
     if case.fixed is not None:
-        assert all(f.fix is not None and f.fix.applicability == rule.fix for f in found)
+        opts = _options(rule, case)
+        fixes = [f.fix for f in engine.lint_source(case.source, opts.enabled(), opts.settings,
+                                                   opts.explicit()) if f.code == rule.code]
+        assert all(f is not None and f.applicability == rule.fix for f in fixes)
         out = engine.lint_and_fix(case.source, _options(rule, case, fix="unsafe"))
         assert out.problems == []
         assert out.text == case.fixed, where

@@ -69,9 +69,10 @@ def _source(text: str) -> str:
 
 @dataclass(frozen=True)
 class Case:
-    """A source a rule is tested on, linted with the rule selected by name unless
-    ``explicit`` is False: in ``invalid``, it must get the rule's finding (on ``line``, at
-    ``severity``, fixed into ``fixed`` when given); in ``valid``, no finding of the rule.
+    """A source a rule is tested on, linted with the rule selected by name and, for a rule
+    enabled by default, unnamed (the two must agree): in ``invalid``, it must get the rule's
+    finding (on ``line``, at ``severity``, fixed into ``fixed`` when given); in ``valid``, no
+    finding of the rule.
 
     ``source`` and ``fixed`` are dedented as the rule's example is; lines count from the first
     line of code."""
@@ -86,10 +87,6 @@ class Case:
     severity: Optional[str] = None
     #: Other codes enabled with the rule (IL900 judges the suppressions of other rules).
     also: Tuple[str, ...] = ()
-    #: False: the rule is enabled by default but not named by the user, as for most users;
-    #: IL102 and IL103 judge a run by depth only then (selected by name, they report every
-    #: such layer at info).
-    explicit: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "source", _source(self.source))
