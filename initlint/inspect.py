@@ -65,9 +65,10 @@ A *layer* has:
     expression (``null`` for a default), and ``origin`` as for the activation.
 ``flags``
     ``{"residual_branch", "residual_branch_end", "normalized", "normalized_after",
-    "idioms"}``: inside a residual branch; the last layer of one; normalized before its
-    activation; normalized before the next weight layer; the deliberate idioms the reader
-    recognised (a list of strings such as ``"zero_module"``).
+    "multiplies", "idioms"}``: inside a residual branch; the last layer of one; normalized
+    before its activation; normalized before the next weight layer; its output multiplies
+    another computed tensor (a gate, attention); the deliberate idioms the reader recognised
+    (a list of strings such as ``"zero_module"``).
 
 A layer in more than one stack is listed in each. Exit codes: 0, or 2 when a path is missing
 or a file could not be read or parsed (one line on stderr each, as the linter prints them;
@@ -147,6 +148,7 @@ class FlagsData(TypedDict):
     residual_branch_end: bool
     normalized: bool
     normalized_after: bool
+    multiplies: bool
     idioms: List[str]
 
 
@@ -245,7 +247,7 @@ def _flags(layer: Layer) -> FlagsData:
     return FlagsData(residual_branch=layer.residual_branch,
                      residual_branch_end=layer.residual_branch_end,
                      normalized=layer.normalized, normalized_after=layer.normalized_after,
-                     idioms=list(layer.idioms))
+                     multiplies=layer.multiplies, idioms=list(layer.idioms))
 
 
 def _layer(layer: Layer, where: Locator) -> LayerData:
@@ -462,7 +464,8 @@ def _weight_text(w: WeightData) -> str:
 def _flags_text(f: FlagsData) -> str:
     shown = (("residual_branch", f["residual_branch"]),
              ("residual_branch_end", f["residual_branch_end"]),
-             ("normalized", f["normalized"]), ("normalized_after", f["normalized_after"]))
+             ("normalized", f["normalized"]), ("normalized_after", f["normalized_after"]),
+             ("multiplies", f["multiplies"]))
     names = [name for name, on in shown if on]
     names += [f"idiom {i}" for i in f["idioms"]]
     return f"flags: {', '.join(names) if names else 'none'}"

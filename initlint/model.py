@@ -105,6 +105,9 @@ class InitSpec:
     via: Provenance = ()
     #: The reader's typed record of how it was written, when a fix can replace it.
     spelling: Optional[Spelling] = None
+    #: Written in another module of the run (``node`` is then the call in this file that led
+    #: there): that module's own reading reports it.
+    foreign: bool = False
 
     @property
     def is_default(self) -> bool:
@@ -184,6 +187,9 @@ class Layer:
     #: Set when a normalization layer sits anywhere between this layer and the next weight
     #: layer (before or after the activation): the next layer sees a renormalized signal.
     normalized_after: bool = False
+    #: Set when the layer's output multiplies another computed tensor (a gate, attention
+    #: keys and queries, a FiLM scale): it scales a signal instead of feeding a next layer.
+    multiplies: bool = False
     #: Layers that consume this layer's output (through pass-through layers only).
     next: List["Layer"] = field(default_factory=list)
     #: The source node of the layer (its constructor call); used for ranges and insertions.
@@ -202,6 +208,10 @@ class Layer:
     #: The calls in this file through which the layer was built, outermost first (a layer
     #: made inside a helper function: the helper's call sites).
     calls: Tuple[Site, ...] = ()
+    #: Built by the code of another module of the run (``model = GPT(config)`` in a training
+    #: script): that module's own reading reports what is wrong with the layer, once, where
+    #: the layer is written; this file uses it to know what feeds what.
+    foreign: bool = False
 
     def weight(self, role: str) -> Optional[Weight]:
         for w in self.weights:

@@ -465,7 +465,8 @@ def test_verbose_says_which_files_were_read_only_in_part(tmp_path):
     """A file past the evaluator's limits is still linted from what was read; -v says so."""
     src = ("import keras\nfrom keras import layers\n"
            "m = keras.Sequential([layers.Dense(8, activation='relu', "
-           "kernel_initializer='glorot_uniform'), layers.Dense(1)])\n"
+           "kernel_initializer='glorot_uniform'), layers.Dense(8, activation='relu'), "
+           "layers.Dense(1)])\n"
            "for a in range(60):\n    for b in range(60):\n        for c in range(60):\n"
            "            for d in range(60):\n                y = [a, b, c, d]\n")
     path = tmp_path / "slow.py"

@@ -44,10 +44,9 @@ def test_idiom_fixture_is_silent_under_all_rules():
 
 @pytest.mark.parametrize("path", IDIOMS, ids=[p.name for p in IDIOMS])
 def test_pytorch_idiom_is_silent_under_all_rules(path):
-    """Deliberate zero and small-std inits of real PyTorch code: one fixture per idiom. The
-    per-layer audit of default inits (IL102/IL103 selected explicitly) is not about idioms."""
+    """Deliberate zero and small-std inits of real PyTorch code: one fixture per idiom."""
     src = path.read_text(encoding="utf-8")
-    opts = engine.Options(select=["ALL"], ignore=["IL102", "IL103"])
+    opts = engine.Options(select=["ALL"])
     assert engine.lint_text(src, opts.enabled(), None, opts.explicit()) == []
     default = engine.Options()
     assert engine.lint_text(src, default.enabled(), None, default.explicit()) == []
@@ -57,4 +56,6 @@ def test_idiom_fixtures_cover_the_known_idioms():
     names = {p.stem for p in IDIOMS}
     assert names >= {"zero_module", "lora", "adaln_zero", "residual_zero", "output_heads",
                      "norm_ones", "biases", "small_std", "embeddings", "states_labels",
-                     "equalized_lr", "scaled_draws"}
+                     "equalized_lr", "scaled_draws", "lora_rank_scaled", "residual_zero_loop",
+                     "rl_heads", "depth_scaled_std", "checkpoint_placeholder", "constants",
+                     "gates"}

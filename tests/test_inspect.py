@@ -45,7 +45,7 @@ ACTIVATION_KEYS = {"name", "params", "known", "source", "at", "origin"}
 WEIGHT_KEYS = {"role", "fan_in", "fan_out", "receptive", "init"}
 INIT_KEYS = {"family", "distribution", "display", "scale", "mode", "std", "mean", "low", "high",
              "gain", "value", "explicit_scale", "written", "at", "origin"}
-FLAG_KEYS = {"residual_branch", "residual_branch_end", "normalized", "normalized_after",
+FLAG_KEYS = {"residual_branch", "residual_branch_end", "normalized", "normalized_after", "multiplies",
              "idioms"}
 LOCATION_KEYS = {"text", "line", "column", "cell"}
 

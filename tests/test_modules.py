@@ -82,7 +82,8 @@ def test_the_command_line_follows_imports_of_the_tree(tmp_path):
         "proj/config.py": 'KERNEL_INIT = "glorot_uniform"\n',
         "proj/model.py": "from keras import layers, Sequential\nfrom config import KERNEL_INIT\n"
                          "m = Sequential([layers.Dense(8, activation='relu', "
-                         "kernel_initializer=KERNEL_INIT), layers.Dense(1)])\n",
+                         "kernel_initializer=KERNEL_INIT), layers.Dense(8, activation='relu'), "
+                         "layers.Dense(1)])\n",
     })
     r = run_cli("--isolated", "--format", "json", "--exit-zero", str(tmp_path / "proj"))
     found = [(os.path.basename(f["path"]), f["line"], f["code"])
@@ -108,3 +109,55 @@ def test_imports_read_only_the_modules_whose_names_are_used(tmp_path):
     ev.run()
     assert ev.scope.names["x"].value == 7 and ev.scope.names["y"].value == 3
     assert cache.parsed == 3  # pkg/__init__.py, pkg/m7.py and pkg/m3.py
+
+
+MODEL = """import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self, width=64):
+        super().__init__()
+        self.fc1 = nn.Linear(width, width)
+        self.fc2 = nn.Linear(width, width)
+        self.out = nn.Linear(width, 1)
+        nn.init.xavier_uniform_(self.fc1.weight)
+        nn.init.xavier_uniform_(self.fc2.weight)
+
+    def forward(self, x):
+        return self.out(F.relu(self.fc2(F.relu(self.fc1(x)))))
+"""
+
+
+def test_a_model_of_another_module_is_reported_where_it_is_written(tmp_path):
+    """A training script that builds the model of another module of the run does not repeat
+    that module's findings at its call; an initializer the script itself gives the model's
+    layers is the script's to report."""
+    _tree(tmp_path, {
+        "proj/model.py": MODEL,
+        "proj/train.py": "import torch\nfrom model import Net\nnet = Net(width=128)\n"
+                         "net(torch.randn(4, 128))\n",
+        "proj/retrain.py": "import torch.nn as nn\nfrom model import Net\nnet = Net()\n"
+                           "nn.init.xavier_normal_(net.fc2.weight)\n",
+    })
+    r = run_cli("--isolated", "--format", "json", "--exit-zero", str(tmp_path / "proj"))
+    found = sorted((os.path.basename(f["path"]), f["line"], f["code"])
+                   for f in json.loads(r.stdout))
+    assert found == [("model.py", 11, "IL002"), ("model.py", 12, "IL002"),
+                     ("retrain.py", 4, "IL002")]
+
+
+def test_a_run_put_together_here_from_another_modules_helper_is_reported_here(tmp_path):
+    """A helper of another module builds the layers; this file decides how many and in what
+    order: a deep run is this file's finding, at the call that builds it."""
+    _tree(tmp_path, {
+        "proj/blocks.py": "from keras import layers\n\n\ndef dense_block(x, n):\n"
+                          "    for _ in range(n):\n"
+                          "        x = layers.Dense(64, activation='relu')(x)\n    return x\n",
+        "proj/deep.py": "import keras\nfrom keras import layers\nfrom blocks import dense_block\n"
+                        "inputs = keras.Input((64,))\nx = dense_block(inputs, 12)\n"
+                        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+    })
+    r = run_cli("--isolated", "--format", "json", "--exit-zero", str(tmp_path / "proj"))
+    found = [(os.path.basename(f["path"]), f["line"], f["code"]) for f in json.loads(r.stdout)]
+    assert found == [("deep.py", 5, "IL102")]

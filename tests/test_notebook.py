@@ -69,7 +69,7 @@ def test_fix_keeps_a_foreign_layout(tmp_path):
     trailing newline: all kept."""
     src = ("import torch.nn as nn\n%matplotlib inline\ntag = 'mlp'\n"
            "fc = nn.Linear(256, 256)\nnn.init.xavier_uniform_(fc.weight)\n"
-           "net = nn.Sequential(fc, nn.ReLU(), nn.Linear(256, 10))\n# caf\u00e9")
+           "net = nn.Sequential(fc, nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))\n# caf\u00e9")
     nb = {"nbformat": 4, "nbformat_minor": 2, "metadata": {"x": "\u00e9"},
           "cells": [{"source": src, "cell_type": "code", "outputs": [], "metadata": {},
                      "execution_count": None}]}
@@ -141,7 +141,7 @@ def test_fix_keeps_an_empty_string_that_ends_a_source_list(tmp_path):
     splitlines() sees no line there, and the fix once dropped it."""
     lines = ["import torch.nn as nn\n", "fc = nn.Linear(256, 256)\n",
              "nn.init.xavier_uniform_(fc.weight)\n",
-             "net = nn.Sequential(fc, nn.ReLU(), nn.Linear(256, 10))\n", ""]
+             "net = nn.Sequential(fc, nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))\n", ""]
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
                      "outputs": [], "source": lines}],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}

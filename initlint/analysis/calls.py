@@ -304,6 +304,8 @@ class Calls(Core):
         inst = InstanceV(cls, node=site.node)
         if len(cls.instances) < 64:
             cls.instances.append(inst)
+        if cls.module and all(cls is not c for c in self.imported_classes):
+            self.imported_classes.append(cls)
         if cls.external_bases():
             self.host.instantiate(self, inst, args, site)
         init, owner = cls.lookup("__init__")

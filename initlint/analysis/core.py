@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from .host import Host, Limits
-from .values import Args, External, InstanceV, Scope, Site, Value
+from .values import Args, ClassV, External, InstanceV, Scope, Site, Value
 
 if TYPE_CHECKING:  # pragma: no cover
     from .calls import Frame, ModuleValue
@@ -37,6 +37,8 @@ class Core:
     #: Outermost constructions begun, and their objects by class, place and arguments.
     construction: int
     constructions: Dict[Tuple[object, ...], InstanceV]
+    #: Classes of the run's other modules that this file instantiates.
+    imported_classes: List[ClassV]
     #: Calls with plain data per (function, call site), for :attr:`Limits.same_call`.
     same_calls: Dict[Tuple[int, int], int]
     called: Set[int]

@@ -74,6 +74,8 @@ class Evaluator(Imports, Expressions, Calls):
         #: Functions and classes defined at the top level of the file, in order.
         self.functions: List[FunctionV] = []
         self.classes: List[ClassV] = []
+        #: Classes of the run's other modules that this file instantiates, in order.
+        self.imported_classes: List[ClassV] = []
         #: Why the evaluation stopped early (None when it ran to the end).
         self.truncated: Optional[str] = None
         self._steps = 0

@@ -418,6 +418,8 @@ def run_rules(network: Network, enabled: Iterable[str],
         if isinstance(r, NetworkRule):
             out.extend(d for d in r.check(network, ctx) if d.code in codes)
     for layer in network.layers:
+        if _elsewhere(layer):
+            continue
         for r in checks:
             if not isinstance(r, LayerRule):
                 continue  # network rules ran above; the engine runs source rules
@@ -426,6 +428,14 @@ def run_rules(network: Network, enabled: Iterable[str],
                     d.layer = layer
                     out.append(d)
     return _merge_shared(out)
+
+
+def _elsewhere(layer: Layer) -> bool:
+    """A layer written, and initialized, in another module of the run (``model = GPT(cfg)`` in
+    a training script): that module's own reading reports what is wrong with the layer, where
+    it is written. An initializer this file gives it is this file's to report, and so is a
+    run of layers this file puts together (network rules)."""
+    return layer.foreign and all(w.init.foreign or w.init.is_default for w in layer.weights)
 
 
 def _merge_shared(diags: List[Diagnostic]) -> List[Diagnostic]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Dict, List, Optional
 
+from .. import checker
 from ..catalog import activations as A
 from ..catalog import idioms
-from ..model import InitRequest, InitSpec, Layer
+from ..model import InitRequest, InitSpec, Layer, Network, Stack
 
 def recommended_family(layer: Layer) -> str:
     """He for the ReLU family, LeCun for SELU, Glorot for tanh, sigmoid, linear and unknown."""
@@ -62,3 +63,68 @@ def fmt(x: float) -> str:
     if "." not in s:
         s += ".0"
     return s
+
+
+# --- runs: where the signal compounds -----------------------------------------------------
+
+
+def modelled(layer: Layer) -> Optional[checker.Step]:
+    try:
+        return checker.steps_for(Stack([layer]))[0]
+    except checker.Unsupported:
+        return None
+
+
+def runs(stack: Stack) -> List[List[Layer]]:
+    """Maximal runs of consecutive hidden layers the checker can model, with no normalization
+    or residual sum inside."""
+    runs: List[List[Layer]] = []
+    cur: List[Layer] = []
+    for layer in stack.layers:
+        ok = (layer.position != "output" and not layer.normalized and not layer.multiplies
+              and not layer.residual_branch and not layer.residual_branch_end
+              and modelled(layer) is not None)
+        if ok and cur and layer not in cur[-1].next:
+            runs.append(cur)
+            cur = []
+        if ok:
+            cur.append(layer)
+            if layer.normalized_after:  # the next layer sees a renormalized signal
+                runs.append(cur)
+                cur = []
+        else:
+            if cur:
+                runs.append(cur)
+            cur = []
+    if cur:
+        runs.append(cur)
+    return [r for r in runs if len(r) >= 2]
+
+
+def run_of(layer: Layer, network: Network) -> Optional[List[Layer]]:
+    """The layers the signal passes through with this one, fans known or not: those linked to
+    it, forward or back, with no normalization or residual sum in between (the output layer
+    included). None when nothing links the layer and no stack holds it: its place is not
+    known."""
+    preds: Dict[int, List[Layer]] = {}
+    for x in network.layers:
+        for n in x.next:
+            preds.setdefault(id(n), []).append(x)
+    if not layer.next and id(layer) not in preds and not any(
+            any(layer is x for x in st.layers) for st in network.stacks):
+        return None
+
+    def ok(x: Layer) -> bool:
+        return not (x.normalized or x.residual_branch or x.residual_branch_end or x.multiplies)
+
+    run, todo, seen = [layer], [layer], {id(layer)}
+    while todo and len(run) < 64:
+        cur = todo.pop()
+        ahead = [] if cur.normalized_after else cur.next
+        behind = [p for p in preds.get(id(cur), []) if not p.normalized_after]
+        for x in ahead + behind:
+            if id(x) not in seen and ok(x):
+                seen.add(id(x))
+                run.append(x)
+                todo.append(x)
+    return run

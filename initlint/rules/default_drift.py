@@ -14,7 +14,7 @@ from .. import checker, variance
 from ..catalog import activations as A
 from ..model import Diagnostic, Edit, Fix, InitSpec, Layer, Network, Severity, Stack
 from . import Case, Context, rule, setting
-from .common import fmt, recommended_family, request_for, same_distribution
+from .common import fmt, modelled, recommended_family, request_for, runs, same_distribution
 
 #: Default thresholds on a run's drift factor (settings override them). Forward explosion is
 #: far worse than vanishing of the same size; backward-only growth behind tanh/sigmoid trained
@@ -110,7 +110,7 @@ def default_code(layer: Layer) -> Optional[str]:
     act = layer.activation
     if not act.known or act.name not in A.RELU_FAMILY:
         return None
-    if layer.normalized or layer.residual_branch:
+    if layer.normalized or layer.residual_branch or layer.multiplies:
         return None
     w = layer.activated_kernel
     if w is None or not w.init.is_default:
@@ -289,7 +289,7 @@ _IL103_INVALID = [
       valid=_IL103_VALID, invalid=_IL103_INVALID)
 def check(network: Network, ctx: Context) -> Iterator[Diagnostic]:
     for stack in network.stacks:
-        for run in _runs(stack):
+        for run in runs(stack):
             codes = {c for c in map(default_code, run) if c is not None}
             for code in sorted(codes):
                 d = _judge(run, code, ctx)
@@ -302,39 +302,6 @@ def _default_name(spec: InitSpec) -> str:
     if spec.family == "framework_default":
         return "PyTorch's default init"
     return f"default {spec.display}"
-
-
-def _modelled(layer: Layer) -> Optional[checker.Step]:
-    try:
-        return checker.steps_for(Stack([layer]))[0]
-    except checker.Unsupported:
-        return None
-
-
-def _runs(stack: Stack) -> List[List[Layer]]:
-    """Maximal runs of consecutive hidden layers the checker can model, with no normalization
-    or residual sum inside."""
-    runs: List[List[Layer]] = []
-    cur: List[Layer] = []
-    for layer in stack.layers:
-        ok = (layer.position != "output" and not layer.normalized
-              and not layer.residual_branch and not layer.residual_branch_end
-              and _modelled(layer) is not None)
-        if ok and cur and layer not in cur[-1].next:
-            runs.append(cur)
-            cur = []
-        if ok:
-            cur.append(layer)
-            if layer.normalized_after:  # the next layer sees a renormalized signal
-                runs.append(cur)
-                cur = []
-        else:
-            if cur:
-                runs.append(cur)
-            cur = []
-    if cur:
-        runs.append(cur)
-    return [r for r in runs if len(r) >= 2]
 
 
 def _setting(ctx: Context, key: str) -> float:
@@ -371,8 +338,8 @@ def _drifts(run: List[Layer]) -> Optional[Tuple[checker.Result, checker.Result]]
     initializer (of the same distribution) on every layer; None when it cannot model it."""
     steps: List[checker.Step] = []
     for layer in run:
-        step = _modelled(layer)
-        if step is None:  # not in a run from _runs
+        step = modelled(layer)
+        if step is None:  # not in a run from runs()
             return None
         steps.append(step)
     rec_steps = [checker.Step(s.fan_in, s.fan_out, s.activation, variance.family_spec(

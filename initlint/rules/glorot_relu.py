@@ -8,7 +8,7 @@ from .. import checker, variance
 from ..catalog import activations as A
 from ..model import Activation, Diagnostic, InitSpec, Layer, Weight
 from . import Case, Context, rule
-from .common import fmt, layer_label, request_for
+from .common import fmt, layer_label, request_for, run_of
 
 
 # --- cases: tests/test_rule_cases.py lints each with the rule selected ------------------------
@@ -81,6 +81,37 @@ _VALID = [
     net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
     nn.init.xavier_uniform_(net[2].weight)
     """,
+    # Keras: each layer's input divided by its norm (the forward-forward algorithm): the
+    # signal is renormalized before every layer, so nothing compounds.
+    """
+    import keras
+    import tensorflow as tf
+    from keras import layers
+
+    inputs = keras.Input((784,))
+    x = inputs
+    for units in (500, 500, 500):
+        x = x / (tf.norm(x, ord=2, axis=1, keepdims=True) + 1e-4)
+        x = layers.Dense(units, activation="relu", kernel_initializer="glorot_uniform")(x)
+    model = keras.Model(inputs, x)
+    """,
+    # PyTorch: one hidden layer before the output (a siamese network's head, Xavier on every
+    # Linear): its 0.71x does not compound.
+    """
+    import torch.nn as nn
+
+
+    class Head(nn.Module):
+        def __init__(self, d=512):
+            super().__init__()
+            self.fc = nn.Sequential(nn.Linear(d * 2, 256), nn.ReLU(), nn.Linear(256, 1))
+            for m in self.modules():
+                if isinstance(m, nn.Linear):
+                    nn.init.xavier_uniform_(m.weight)
+
+        def forward(self, a, b):
+            return self.fc(torch.cat([a, b], 1)).sigmoid()
+    """,
 ]
 
 _INVALID = [
@@ -99,19 +130,23 @@ _INVALID = [
         from keras import initializers as inits
 
         model = keras.Sequential([
-            keras.Input((32,)),
+            keras.Input((32, 8)),
             keras.layers.Conv1D(16, 3, activation="elu",
                                 kernel_initializer=inits.GlorotNormal(seed=3)),
+            keras.layers.Conv1D(16, 3, activation="elu",
+                                kernel_initializer=inits.GlorotNormal(seed=4)),
             keras.layers.Dense(1),
         ])
-        """, line=7, fixed="""
+        """, fixed="""
         import keras
         from keras import initializers as inits
 
         model = keras.Sequential([
-            keras.Input((32,)),
+            keras.Input((32, 8)),
             keras.layers.Conv1D(16, 3, activation="elu",
                                 kernel_initializer=inits.HeNormal(seed=3)),
+            keras.layers.Conv1D(16, 3, activation="elu",
+                                kernel_initializer=inits.HeNormal(seed=4)),
             keras.layers.Dense(1),
         ])
         """),
@@ -124,12 +159,14 @@ _INVALID = [
             def __init__(self):
                 super().__init__()
                 self.fc1 = nn.Linear(784, 256)
-                self.fc2 = nn.Linear(256, 10)
+                self.fc2 = nn.Linear(256, 256)
+                self.fc3 = nn.Linear(256, 10)
                 nn.init.xavier_uniform_(self.fc1.weight)
+                nn.init.xavier_uniform_(self.fc2.weight, gain=1.0)
 
             def forward(self, x):
-                return self.fc2(F.relu(self.fc1(x)))
-        """, line=10, fixed="""
+                return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+        """, fixed="""
         import torch.nn as nn
         import torch.nn.functional as F
 
@@ -138,11 +175,13 @@ _INVALID = [
             def __init__(self):
                 super().__init__()
                 self.fc1 = nn.Linear(784, 256)
-                self.fc2 = nn.Linear(256, 10)
+                self.fc2 = nn.Linear(256, 256)
+                self.fc3 = nn.Linear(256, 10)
                 nn.init.kaiming_uniform_(self.fc1.weight, nonlinearity="relu")
+                nn.init.kaiming_uniform_(self.fc2.weight, nonlinearity="relu")
 
             def forward(self, x):
-                return self.fc2(F.relu(self.fc1(x)))
+                return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
         """),
     # The leaky slope goes into the fix.
     Case("""
@@ -155,12 +194,15 @@ _INVALID = [
             def __init__(self):
                 super().__init__()
                 self.conv = nn.Conv2d(3, 64, 4, 2, 1)
+                self.conv2 = nn.Conv2d(64, 64, 3, 1, 1)
                 self.fc = nn.Linear(64 * 16 * 16, 1)
                 init.xavier_normal_(self.conv.weight)
+                init.xavier_normal_(self.conv2.weight)
 
             def forward(self, x):
-                return self.fc(F.leaky_relu(self.conv(x), 0.2).flatten(1))
-        """, line=11, fixed="""
+                x = F.leaky_relu(self.conv(x), 0.2)
+                return self.fc(F.leaky_relu(self.conv2(x), 0.2).flatten(1))
+        """, fixed="""
         from torch import nn
         from torch.nn import init
         import torch.nn.functional as F
@@ -170,11 +212,14 @@ _INVALID = [
             def __init__(self):
                 super().__init__()
                 self.conv = nn.Conv2d(3, 64, 4, 2, 1)
+                self.conv2 = nn.Conv2d(64, 64, 3, 1, 1)
                 self.fc = nn.Linear(64 * 16 * 16, 1)
                 init.kaiming_normal_(self.conv.weight, a=0.2, nonlinearity="leaky_relu")
+                init.kaiming_normal_(self.conv2.weight, a=0.2, nonlinearity="leaky_relu")
 
             def forward(self, x):
-                return self.fc(F.leaky_relu(self.conv(x), 0.2).flatten(1))
+                x = F.leaky_relu(self.conv(x), 0.2)
+                return self.fc(F.leaky_relu(self.conv2(x), 0.2).flatten(1))
         """),
 ]
 
@@ -235,13 +280,16 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     is not reported: normalization divides out the kernel's scale, so Glorot and He give the
     same signal. Neither is a layer inside a residual branch (x + F(x), as in transformer MLP
     blocks): the branch's gain is added to the signal, not multiplied into it layer after
-    layer.
+    layer. Nor is a layer whose run is known to hold no other ReLU-family layer (a
+    classifier's one hidden layer, a time-embedding MLP): 0.71x once does not compound.
     """
     act = layer.activation
     if not act.known or act.name not in A.RELU_FAMILY:
         return
-    if layer.normalized or layer.residual_branch:
-        return  # the scale is renormalized, or added to the signal instead of compounding
+    if layer.normalized or layer.residual_branch or layer.multiplies:
+        return  # the scale is renormalized, added to the signal, or it gates another one
+    if _alone(layer, ctx):
+        return  # one such layer between others: nothing compounds
     kernel = layer.activated_kernel  # a separable conv's depthwise kernel is not activated
     for w in [kernel] if kernel is not None else []:
         spec = w.init
@@ -255,6 +303,13 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
         fix = ctx.fix(layer, w, req, "safe", f"Use {new}")
         node = spec.node if spec.node is not None else layer.node
         yield Diagnostic("IL002", "warning", msg, node, fix)
+
+
+def _alone(layer: Layer, ctx: Context) -> bool:
+    """The layer's run is known and holds no other ReLU-family layer: its 0.71x does not
+    compound (a classifier's one hidden layer, a time-embedding MLP)."""
+    run = run_of(layer, ctx.network)
+    return run is not None and sum(1 for x in run if x.activation.name in A.RELU_FAMILY) < 2
 
 
 def layer_figures(layer: Layer, w: Weight, new: str) -> str:

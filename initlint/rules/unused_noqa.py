@@ -20,7 +20,8 @@ _VALID: List[Union[str, Case]] = [
     Case("""
         import torch.nn as nn
 
-        net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
+        net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(),
+                            nn.Linear(8, 1))
         nn.init.xavier_uniform_(net[0].weight)  # noqa: IL002
         """, also=("IL002",)),
     # Other tools' codes and a bare noqa are left alone.

@@ -27,8 +27,8 @@ from ..pyutil import UNKNOWN as UNKNOWN_CONST
 from ..pyutil import call_arguments, default_quote
 from .names import classify
 from .render import KerasSpelling, Renderer
-from .values import (HARMLESS, HARMLESS_FUNCTIONS, TRAINING, ActivationFn, ConstantArray, Initializer, LayerValue, Model, NoOp, Op, Sequential,
-                     Tensor)
+from .values import (HARMLESS, HARMLESS_FUNCTIONS, TRAINING, ActivationFn, ConstantArray,
+                     Initializer, LayerValue, Model, NoOp, NormOf, Op, Sequential, Tensor)
 
 
 
@@ -80,6 +80,12 @@ class KerasHost(Host):
     def call_external(self, ev: Any, name: str, args: Args, site: Site) -> Optional[Value]:
         kn = classify(name)
         if kn is None:
+            short = name.rsplit(".", 1)[-1]
+            if name.startswith(("tensorflow.", "keras.")) and short in NORMS:
+                return NormOf()
+            if name.startswith(("tensorflow.", "keras.")) and short in L2_NORMALIZE:
+                x = args.get(0, "x")
+                return self.apply(Op("norm"), [x], None) if isinstance(x, Tensor) else None
             if name in CONSTANT_ARRAYS:
                 return _constant_array(name, args)
             if any(name.endswith("." + f) for f in HARMLESS_FUNCTIONS):
@@ -189,6 +195,7 @@ class KerasHost(Host):
         layer = Layer(kind=as_layer_kind(defn.kind), framework="keras", type_name=type_name, node=local.node,
                       calls=tuple(s for s in ev.call_sites() if not s.module))
         foreign = local is not site  # built in another module: its call is not in this file
+        layer.foreign = foreign
         lv = LayerValue(layer, defn, {k: v[0] for k, v in bound.items()})
         self._values[id(layer)] = lv
         splat = args.star_unknown or args.kwargs_unknown
@@ -203,6 +210,7 @@ class KerasHost(Host):
                 spec = self.init_spec(arg, default)
             if spec.written == "default" and not foreign:
                 spec.spelling = KerasSpelling(keyword=kw)
+            spec.foreign = foreign
             layer.weights.append(Weight(role=as_role(role), init=spec))
         layer.zero_bias = _zero_bias(layer, lv.args)
         layer.uniform_bias = _uniform_bias(layer)
@@ -451,6 +459,10 @@ class KerasHost(Host):
             return Tensor(channels=fn.channels)
         for p in merged.awaiting:
             self._settle_linear(p)
+        if fn.kind == "product":
+            for p in merged.producers:
+                p.multiplies = True  # a gate or attention product: it scales, not feeds
+            return Tensor()
         if fn.kind == "sum":
             for p in merged.producers:
                 p.residual_branch_end = True
@@ -536,6 +548,11 @@ def _via(v: Value) -> Provenance:
 
 
 #: NumPy constructors of arrays whose entries are all one value.
+#: Functions giving a tensor's norm (``x / tf.norm(x)`` renormalizes) and ones that
+#: normalize it outright.
+NORMS = frozenset({"norm", "global_norm"})
+L2_NORMALIZE = frozenset({"l2_normalize", "normalize"})
+
 CONSTANT_ARRAYS = {"numpy.zeros": 0.0, "numpy.ones": 1.0, "numpy.zeros_like": 0.0,
                    "numpy.ones_like": 1.0, "numpy.full": None}
 

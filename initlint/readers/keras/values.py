@@ -31,8 +31,10 @@ class Tensor(Opaque):
               ) -> Optional[Value]:
         host = _host(ev)
         if isinstance(other, Tensor):
-            kind = "sum" if op in ("+", "-") else "merge"
+            kind = "sum" if op in ("+", "-") else "product" if op in ("*", "@") else "merge"
             return host.apply(Op(kind), [self, other], None)
+        if isinstance(other, NormOf) and op == "/" and not reflected:
+            return host.apply(Op("norm"), [self], None)  # x / ||x||: a renormalized signal
         if op in ("+", "-") and number(other) is None:
             # x + f(x) with x a tensor whose making was not seen (a parameter): a residual sum
             return host.apply(Op("sum"), [self], None)
@@ -50,6 +52,15 @@ class Tensor(Opaque):
 
     def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
         return Tensor(list(self.producers), list(self.awaiting), self.channels)
+
+
+@dataclass(eq=False)
+class NormOf(Opaque):
+    """The norm of a tensor (``tf.norm(x)``): dividing by it renormalizes the signal."""
+
+    def binop(self, ev: "Core", op: str, other: Value, reflected: bool, site: Site
+              ) -> Optional[Value]:
+        return self if number(other) is not None else None  # ``norm + 1e-4``
 
 
 @dataclass(eq=False)

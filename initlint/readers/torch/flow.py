@@ -163,11 +163,14 @@ class Flow(Inits, Layers):
         return t
 
     def _gate(self, a: TensorV, b: TensorV) -> TensorV:
-        """A gate or modulation without weight layers of its own scales the other side."""
+        """A gate or modulation without weight layers of its own scales the other side; two
+        computed signals multiplied (a GLU, an SE gate on a branch, FiLM) gate each other."""
         if not a.producers and b.producers:
             return b
         if not b.producers and a.producers:
             return a
+        for p in a.producers + b.producers:
+            p.multiplies = True
         self.consume(a)
         self.consume(b)
         return TensorV()
@@ -183,6 +186,12 @@ class Flow(Inits, Layers):
         if w_left is not None and self._not_a_weight(w_left):
             w_left = None
         if w_right is None and w_left is None:
+            # Two computed tensors multiplied (attention's queries and keys, scores and
+            # values): neither feeds the other as a layer's input.
+            for t in (a, b):
+                if isinstance(t, TensorV):
+                    for p in t.producers:
+                        p.multiplies = True
             self.consume(a)
             self.consume(b)
             return TensorV()

@@ -119,6 +119,7 @@ class Inits(State):
         call = site.node if not site.module else None
         spec.written = "function_call"
         spec.node = self.ev.local_site(site).node
+        spec.foreign = bool(site.module)
         spec.display = self.source(call.func) if isinstance(call, cst.Call) else fn_name
         spec.spelling = TorchSpelling(call=call, target=target_node, fn=fn_name, qualified=short,
                                       bound={k: v[1] for k, v in bound.items()})
@@ -178,6 +179,7 @@ class Inits(State):
         call = site.node if not site.module else None
         spec.written = "method_call"
         spec.node = self.ev.local_site(site).node
+        spec.foreign = bool(site.module)
         spec.display = f".{method}()"
         func = call.func if isinstance(call, cst.Call) else None
         spec.spelling = TorchSpelling(
@@ -232,6 +234,7 @@ class Inits(State):
         spec.display = self.source(call.func) if isinstance(call, cst.Call) else q
         spec.written = "draw"
         spec.node = self.ev.local_site(site).node
+        spec.foreign = bool(site.module)
         spec.spelling = TorchSpelling(
             draw_call=call if not site.module else None, qualified=q,
             base=InitSpec(spec.family, spec.distribution, std=spec.std, mean=spec.mean,

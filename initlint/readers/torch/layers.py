@@ -30,7 +30,8 @@ class Layers(State):
         local = self.ev.local_site(site)
         layer = Layer(kind=as_layer_kind(d.kind),
                       framework="torch", type_name=cls, node=local.node,
-                      calls=tuple(c for c in self.ev.call_sites() if not c.module))
+                      calls=tuple(c for c in self.ev.call_sites() if not c.module),
+                      foreign=local is not site)
         bias = vals["bias"][0] if "bias" in vals else args.get(None, "bias")
         has_bias = None if bias is not None and not isinstance(bias, Const) else (
             bias is None or bool(bias.value))
@@ -44,6 +45,10 @@ class Layers(State):
         act = _builtin_activation(cls, d, vals)
         if act is not None:
             layer.activation = act
+        if d.kind == "transformer":
+            # Its feed-forward block is a residual branch (``x + ff(x)``, normalized before or
+            # after): the scale of linear1 is added to the signal, not compounded.
+            layer.residual_branch = True
         layer.out_features = out
         self.layers.append(layer)
         return lv

@@ -217,7 +217,10 @@ class TorchHost(Modules, Host):
         for cls in reversed(classes):
             if not cls.instances:
                 ev.guarded(_instantiate(ev, cls))
-        instances = [i for c in classes for i in c.instances[:8]]
+        # A model of another module built here (``model = GPT(config)`` in a training
+        # script) is read with this file's arguments, its forward included.
+        imported = [c for c in ev.imported_classes if self.module_class(c)]
+        instances = [i for c in classes + imported for i in c.instances[:8]]
         owned = self.owned(instances)
         # Top-level models first: they inline the forward of the submodules they call.
         for inst in sorted(instances, key=lambda i: id(i) in owned):
@@ -348,6 +351,7 @@ def _merge(rep: Layer, other: Layer) -> None:
     rep.normalized_after = rep.normalized_after or other.normalized_after
     rep.residual_branch = rep.residual_branch or other.residual_branch
     rep.residual_branch_end = rep.residual_branch_end or other.residual_branch_end
+    rep.multiplies = rep.multiplies or other.multiplies
     if _RANK.get(other.position, 0) > _RANK.get(rep.position, 0):
         rep.position = other.position
     rep.idioms = tuple(sorted(set(rep.idioms) | set(other.idioms)))

@@ -319,6 +319,12 @@ class DrawV(TorchValue):
     def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
         return host(ev).draw_method(self, name, args, site)
 
+    def escape(self, ev: "Core", site: Site) -> None:
+        """A parameter handed to code initlint cannot see (its model given a checkpoint with
+        ``load_state_dict``) may be set there: its draw is no longer known."""
+        if self.requires_grad and not ev.uncertain:
+            self.spec = InitSpec("unknown", display=self.spec.display)
+
 
 @dataclass(eq=False)
 class RawV(TorchValue):
@@ -329,6 +335,11 @@ class RawV(TorchValue):
 
     def truth(self) -> Optional[bool]:
         return True
+
+    def escape(self, ev: "Core", site: Site) -> None:
+        """Handed to code initlint cannot see (a checkpoint loaded into its model): it may
+        be set there."""
+        host(ev).escape_layer(self.layer)
 
     def attribute(self, ev: "Core", name: str, site: Site) -> Optional[Value]:
         if name == "data":
