@@ -186,7 +186,7 @@ def _lint(text: str, enabled: Sequence[str], settings: Optional[Dict[str, float]
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     index = LineIndex(text)
     for d in diagnostics:
-        d.message += _built_by(module, d, positions)
+        d.message += _built_by(module, d, positions) + _assumed(d)
     findings = [_resolve(d, positions, index, problems) for d in diagnostics]
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
@@ -262,6 +262,17 @@ def _built_by(module: cst.Module, d: Diagnostic, positions: _Positions) -> str:
     named = [f"{_callee(module, c)}() at {positions[c].start.line}:{positions[c].start.column + 1}"
              for c in calls]
     return f"\nBuilt by the call to {', then '.join(named)}."
+
+
+def _assumed(d: Diagnostic) -> str:
+    """A detail line when nothing in the linted files builds the layer: the finding holds for
+    the defaults initlint built it with, and may not for the models that use it."""
+    what = d.layer.assumed if d.layer is not None else ""
+    if not what:
+        return ""
+    verb = "calls" if what.endswith("()") else "builds"
+    return (f"\nNothing in the linted files {verb} {what}: judged with its defaults, not "
+            f"inside a model that uses it.")
 
 
 def _callee(module: cst.Module, call: cst.CSTNode) -> str:

@@ -212,6 +212,11 @@ class Layer:
     #: script): that module's own reading reports what is wrong with the layer, once, where
     #: the layer is written; this file uses it to know what feeds what.
     foreign: bool = False
+    #: Set to the class or function (``Encoder``, ``build_model()``) when nothing in the
+    #: linted files builds the layer: initlint built it with its defaults to read it.
+    assumed: str = ""
+    #: Built by initlint's own reading of its class alone (no model of the file holds it).
+    standalone: bool = False
 
     def weight(self, role: str) -> Optional[Weight]:
         for w in self.weights:

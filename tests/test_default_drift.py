@@ -145,3 +145,28 @@ def test_separable_conv_is_judged_by_its_pointwise_kernel():
     assert out.text.count("pointwise_initializer='he_uniform'") == 1
     assert "depthwise_initializer" not in out.text
     assert out.findings == [] and out.problems == []
+
+
+ENCODER = """import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Encoder(nn.Module):
+    def __init__(self, width=64, depth=12):
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv2d(width, width, 3, padding=1) for _ in range(depth)])
+
+    def forward(self, x):
+        for conv in self.convs:
+            x = F.relu(conv(x))
+        return x.mean((2, 3))
+"""
+
+
+def test_a_block_nothing_builds_says_it_was_judged_with_its_defaults():
+    ((_, _, msg),) = [f for f in default_findings(ENCODER)]
+    assert msg.endswith("\nNothing in the linted files builds Encoder: judged with its "
+                        "defaults, not inside a model that uses it.")
+    ((_, _, built),) = default_findings(ENCODER + "\nencoder = Encoder()\n")
+    assert "Nothing in the linted files" not in built
+    assert default_findings(ENCODER + "\nencoder = Encoder(depth=3)\n") == []

@@ -34,6 +34,8 @@ class Core:
     calling: Optional[External]
     #: The entry points (functions no one called) are running.
     entries: bool
+    #: What initlint builds or calls because nothing in the linted files does; "" otherwise.
+    assumed: str
     #: Outermost constructions begun, and their objects by class, place and arguments.
     construction: int
     constructions: Dict[Tuple[object, ...], InstanceV]

@@ -87,6 +87,9 @@ class Evaluator(Imports, Expressions, Calls):
         self.calling: Optional[External] = None
         #: True while the functions no one called run (see :attr:`Limits.same_function`).
         self.entries = False
+        #: What initlint itself is building or calling because nothing in the linted files
+        #: does (``Encoder``, ``build_model()``), while it runs; "" otherwise.
+        self.assumed = ""
         #: Outermost constructions begun so far, and the objects of each by what made them.
         self.construction = 0
         self.constructions: Dict[Tuple[object, ...], InstanceV] = {}
@@ -125,9 +128,11 @@ class Evaluator(Imports, Expressions, Calls):
         try:
             for fn in self.functions:
                 if id(fn.node) not in self.called:
+                    self.assumed = f"{fn.qualname.rsplit('.', 1)[-1]}()"
                     self.guarded(self._caller(fn))
         finally:
             self.entries = False
+            self.assumed = ""
 
     def _caller(self, fn: FunctionV) -> Callable[[], object]:
         return lambda: self.call_function(fn, Args(), self.site(fn.node))

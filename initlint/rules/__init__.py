@@ -16,7 +16,7 @@ import inspect
 import pkgutil
 from dataclasses import dataclass, field
 from typing import (Callable, ClassVar, Dict, FrozenSet, Iterable, List, Literal, Optional,
-                    Protocol, Sequence, Tuple, TypedDict, Union, overload)
+                    Protocol, Sequence, Set, Tuple, TypedDict, Union, overload)
 
 from ..model import Applicability, Diagnostic, Edit, Fix, InitRequest, Layer, Network, Weight
 
@@ -26,6 +26,10 @@ class Context:
     settings: Dict[str, float] = field(default_factory=dict)
     #: Codes the user selected by name, prefix or ALL (a rule may report more when asked).
     explicit: FrozenSet[str] = frozenset()
+    #: Layers one constructor made with different kernel initializers (a block used by a
+    #: model that re-initializes it and by one that does not): what holds for one copy does
+    #: not hold for all, so none is judged.
+    mixed: FrozenSet[int] = frozenset()
 
     def render(self, layer: Layer, weight: Weight, req: InitRequest) -> Optional[List[Edit]]:
         if self.network.renderer is None:
@@ -406,7 +410,7 @@ def run_rules(network: Network, enabled: Iterable[str],
               settings: Optional[Dict[str, float]] = None,
               explicit: Iterable[str] = ()) -> List[Diagnostic]:
     _load()
-    ctx = Context(network, dict(settings or {}), frozenset(explicit))
+    ctx = Context(network, dict(settings or {}), frozenset(explicit), _mixed(network))
     codes = set(enabled)
     checks: List[Rule] = []
     for code in sorted(codes):
@@ -418,7 +422,7 @@ def run_rules(network: Network, enabled: Iterable[str],
         if isinstance(r, NetworkRule):
             out.extend(d for d in r.check(network, ctx) if d.code in codes)
     for layer in network.layers:
-        if _elsewhere(layer):
+        if _elsewhere(layer) or id(layer) in ctx.mixed:
             continue
         for r in checks:
             if not isinstance(r, LayerRule):
@@ -428,6 +432,21 @@ def run_rules(network: Network, enabled: Iterable[str],
                     d.layer = layer
                     out.append(d)
     return _merge_shared(out)
+
+
+def _mixed(network: Network) -> FrozenSet[int]:
+    """The layers whose constructor made copies left at the framework's default and copies
+    that something re-initialized (a block inside a model that re-initializes every layer and
+    inside one that does not). Copies that differ by what they were given (a helper called
+    with ``"he_normal"`` here and ``"glorot_normal"`` there) are each judged: the finding
+    names the call. A copy initlint built itself (a base class no one instantiates alone)
+    is no model's."""
+    kinds: Dict[int, Set[bool]] = {}
+    for layer in network.layers:
+        w = layer.activated_kernel
+        if w is not None and not layer.standalone:
+            kinds.setdefault(id(layer.node), set()).add(w.init.is_default)
+    return frozenset(id(x) for x in network.layers if len(kinds.get(id(x.node), ())) > 1)
 
 
 def _elsewhere(layer: Layer) -> bool:

@@ -243,6 +243,49 @@ _IL103_VALID: List[Union[str, Case]] = [
     """,
     # Keras's default is IL102's.
     _keras_stack("", depth=12),
+    # A block judged inside the models that use it: one re-initializes every Linear with He
+    # (``self.apply``), the other leaves the block as it is. The default run holds in one
+    # model only, so it is not reported.
+    """
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    class Block(nn.Module):
+        def __init__(self, width=64, depth=12):
+            super().__init__()
+            self.fcs = nn.ModuleList([nn.Linear(width, width) for _ in range(depth)])
+
+        def forward(self, x):
+            for fc in self.fcs:
+                x = F.relu(fc(x))
+            return x
+
+
+    class Reinit(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = Block()
+            self.head = nn.Linear(64, 10)
+            self.apply(self._init_weights)
+
+        def _init_weights(self, m):
+            if isinstance(m, nn.Linear):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+
+        def forward(self, x):
+            return self.head(self.block(x))
+
+
+    class Plain(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = Block()
+            self.head = nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.head(self.block(x))
+    """,
 ]
 
 _IL103_INVALID = [
@@ -290,6 +333,8 @@ _IL103_INVALID = [
 def check(network: Network, ctx: Context) -> Iterator[Diagnostic]:
     for stack in network.stacks:
         for run in runs(stack):
+            if any(id(x) in ctx.mixed for x in run):
+                continue  # a block whose copies are initialized differently: not in each
             codes = {c for c in map(default_code, run) if c is not None}
             for code in sorted(codes):
                 d = _judge(run, code, ctx)

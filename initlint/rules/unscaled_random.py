@@ -515,4 +515,5 @@ def _at_fan_in(layer: Layer, spec: InitSpec, fan_in: int, fan_out: Optional[int]
             first = (f"{layer_label(layer)}: {_what(spec)} saturates {units} at fan-in "
                      f"{fan_in}; use {new}")
     return (f"{first}\n{why}Pre-activation std ≈ std(W)·√fan_in = {fmt(eq_std)}·√{fan_in} "
-            f"= {fmt(pre)} for unit inputs: {consequence}; {new} gives {fmt(rec)}.")
+            f"= {fmt(pre)} for unit inputs: {consequence}; with {new} it would be "
+            f"{fmt(rec)}.")

@@ -164,7 +164,11 @@ class KerasHost(Host):
             if self._keras_class(cls) is None:
                 continue
             if not cls.instances:
-                ev.instantiate(cls, Args(), ev.site(cls.node))
+                ev.assumed = cls.name
+                try:
+                    ev.instantiate(cls, Args(), ev.site(cls.node))
+                finally:
+                    ev.assumed = ""
             for inst in list(cls.instances[:4]):
                 if not inst.extra.get("called"):
                     self._run_call(ev, inst, Args([Tensor()]), ev.site(cls.node))
@@ -196,6 +200,10 @@ class KerasHost(Host):
                       calls=tuple(s for s in ev.call_sites() if not s.module))
         foreign = local is not site  # built in another module: its call is not in this file
         layer.foreign = foreign
+        layer.assumed = ev.assumed
+        inits = [f.function.qualname for f in ev.frames if f.function.qualname.endswith(".__init__")]
+        layer.standalone = bool(ev.assumed) and all(
+            q.split(".")[0] == ev.assumed for q in inits[-1:])
         lv = LayerValue(layer, defn, {k: v[0] for k, v in bound.items()})
         self._values[id(layer)] = lv
         splat = args.star_unknown or args.kwargs_unknown

@@ -277,7 +277,13 @@ _DRAW_NAMES = frozenset(T.DRAWS)
 
 
 def _instantiate(ev: Evaluator, cls: ClassV) -> Callable[[], object]:
-    return lambda: ev.instantiate(cls, Args(), ev.site(cls.node))
+    def run() -> None:
+        ev.assumed = cls.name
+        try:
+            ev.instantiate(cls, Args(), ev.site(cls.node))
+        finally:
+            ev.assumed = ""
+    return run
 
 
 def _forward(host: TorchHost, inst: InstanceV, top: bool) -> Callable[[], object]:
