@@ -162,6 +162,24 @@ _VALID = [
                      kernel_initializer=initializers.RandomNormal(stddev=0.001)),
     ])
     """,
+    # Keras: a detector's score and box convolutions at the default truncated_normal, built
+    # in build() with the fan-in unknown and returned reshaped: output heads.
+    """
+    import keras
+    import tensorflow as tf
+
+
+    class RPNHead(keras.layers.Layer):
+        def build(self, input_shape):
+            self.objectness = keras.layers.Conv2D(3, 1, kernel_initializer="truncated_normal")
+            self.deltas = keras.layers.Conv2D(12, 1, kernel_initializer="truncated_normal")
+
+        def call(self, feature_map):
+            def level(f):
+                return (tf.reshape(self.deltas(f), [-1, 4]),
+                        tf.reshape(self.objectness(f), [-1, 1]))
+            return level(feature_map)
+    """,
     # NumPy: the data a from-scratch regression draws is not a weight.
     """
     import numpy as np
@@ -435,6 +453,11 @@ def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optio
         return _at_fan_in(layer, spec, fan_in, fan_out, ratio_limit, new, alone, eq_std)
     if _chosen_scale(spec) and (eq_std < large_std or is_output_like(layer)
                                 or layer.residual_branch_end):
+        return None
+    if not layer.next and layer.activation.name in ("linear", "unknown") \
+            and not spec.explicit_scale and not _nonzero_mean(spec):
+        # A framework's default std, no fan-in, no activation and nothing seen after it: an
+        # output head as like as not (a detector's box and score convolutions).
         return None
     head, why = _head(layer, spec)
     return (f"{head}; use {new}\n{why}Pre-activation std ≈ {fmt(eq_std)}·√fan_in: "
