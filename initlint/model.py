@@ -217,6 +217,9 @@ class Layer:
     assumed: str = ""
     #: Built by initlint's own reading of its class alone (no model of the file holds it).
     standalone: bool = False
+    #: The constructor call as written, in whichever module (``node`` is the call in this file
+    #: that led there): layers made by one constructor share it.
+    origin: Any = None
 
     def weight(self, role: str) -> Optional[Weight]:
         for w in self.weights:

@@ -445,8 +445,9 @@ def _mixed(network: Network) -> FrozenSet[int]:
     for layer in network.layers:
         w = layer.activated_kernel
         if w is not None and not layer.standalone:
-            kinds.setdefault(id(layer.node), set()).add(w.init.is_default)
-    return frozenset(id(x) for x in network.layers if len(kinds.get(id(x.node), ())) > 1)
+            kinds.setdefault(id(layer.origin or layer.node), set()).add(w.init.is_default)
+    return frozenset(id(x) for x in network.layers
+                     if len(kinds.get(id(x.origin or x.node), ())) > 1)
 
 
 def _elsewhere(layer: Layer) -> bool:

@@ -200,6 +200,7 @@ class KerasHost(Host):
                       calls=tuple(s for s in ev.call_sites() if not s.module))
         foreign = local is not site  # built in another module: its call is not in this file
         layer.foreign = foreign
+        layer.origin = site.node
         layer.assumed = ev.assumed
         inits = [f.function.qualname for f in ev.frames if f.function.qualname.endswith(".__init__")]
         layer.standalone = bool(ev.assumed) and all(

@@ -32,7 +32,7 @@ class Layers(State):
                       framework="torch", type_name=cls, node=local.node,
                       calls=tuple(c for c in self.ev.call_sites() if not c.module),
                       foreign=local is not site, assumed=self.ev.assumed,
-                      standalone=self.standalone())
+                      standalone=self.standalone(), origin=site.node)
         bias = vals["bias"][0] if "bias" in vals else args.get(None, "bias")
         has_bias = None if bias is not None and not isinstance(bias, Const) else (
             bias is None or bool(bias.value))
