@@ -58,4 +58,4 @@ def test_idiom_fixtures_cover_the_known_idioms():
                      "norm_ones", "biases", "small_std", "embeddings", "states_labels",
                      "equalized_lr", "scaled_draws", "lora_rank_scaled", "residual_zero_loop",
                      "rl_heads", "depth_scaled_std", "checkpoint_placeholder", "constants",
-                     "gates"}
+                     "gates", "message_passing"}

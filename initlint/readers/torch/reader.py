@@ -90,6 +90,8 @@ class TorchHost(Modules, Host):
                                site: Site) -> None:
         if isinstance(value, (TorchValue, Seq)):
             self.name_value(name, value, False)
+        if isinstance(value, ContainerV) and value.owner is None:
+            value.owner = inst
 
     # --- calls ------------------------------------------------------------------------------
 
@@ -230,7 +232,7 @@ class TorchHost(Modules, Host):
             if not self.module_class(cls) and self._draws_in_init(cls):
                 ev.guarded(_plain_class(ev, cls))
         for seq in list(self.containers):
-            if seq.chain and not seq.called:
+            if seq.chain and not seq.called and not _used_unseen(seq):
                 ev.guarded(_chain(self, seq))
 
     def _draws_in_init(self, cls: ClassV) -> bool:
@@ -296,6 +298,13 @@ def _chain(host: TorchHost, seq: ContainerV) -> Callable[[], object]:
         if seq.top_level:
             host.mark_output(out)
     return run
+
+
+def _used_unseen(seq: ContainerV) -> bool:
+    """A Sequential held by a module whose forward ran without calling it: it is used where
+    initlint cannot follow (a message-passing ``propagate``, a hook), so what feeds it and
+    what it feeds are unknown, and it is not judged as a network of its own."""
+    return seq.owner is not None and bool(seq.owner.extra.get("forward_done"))
 
 
 def _plain_class(ev: Evaluator, cls: ClassV) -> Callable[[], object]:

@@ -199,6 +199,8 @@ class ContainerV(ModuleValue):
     exact: bool = True
     called: bool = False
     top_level: bool = False
+    #: The module object it is an attribute of, when it is one.
+    owner: Optional[InstanceV] = None
     name: Optional[str] = None
 
     @property
