@@ -167,6 +167,13 @@ class Evaluator(Imports, Expressions, Calls):
                 return frame.site
         return site
 
+    def building_alone(self) -> bool:
+        """Is initlint building a class nothing in the linted files builds, and is the code
+        running that class's own constructor (not a submodule's of a model it builds)?"""
+        inits = [f.function.qualname for f in self.frames
+                 if f.function.qualname.endswith(".__init__")]
+        return bool(self.assumed) and all(q.split(".")[0] == self.assumed for q in inits[-1:])
+
     def call_sites(self) -> List[Site]:
         """The calls that led here, outermost first."""
         return [f.site for f in self.frames]

@@ -202,9 +202,7 @@ class KerasHost(Host):
         layer.foreign = foreign
         layer.origin = site.node
         layer.assumed = ev.assumed
-        inits = [f.function.qualname for f in ev.frames if f.function.qualname.endswith(".__init__")]
-        layer.standalone = bool(ev.assumed) and all(
-            q.split(".")[0] == ev.assumed for q in inits[-1:])
+        layer.standalone = ev.building_alone()
         lv = LayerValue(layer, defn, {k: v[0] for k, v in bound.items()})
         self._values[id(layer)] = lv
         splat = args.star_unknown or args.kwargs_unknown

@@ -32,7 +32,7 @@ class Layers(State):
                       framework="torch", type_name=cls, node=local.node,
                       calls=tuple(c for c in self.ev.call_sites() if not c.module),
                       foreign=local is not site, assumed=self.ev.assumed,
-                      standalone=self.standalone(), origin=site.node)
+                      standalone=self.ev.building_alone(), origin=site.node)
         bias = vals["bias"][0] if "bias" in vals else args.get(None, "bias")
         has_bias = None if bias is not None and not isinstance(bias, Const) else (
             bias is None or bool(bias.value))
@@ -53,14 +53,6 @@ class Layers(State):
         layer.out_features = out
         self.layers.append(layer)
         return lv
-
-    def standalone(self) -> bool:
-        """Is initlint building a class alone (no model of the file builds it), and is the
-        layer that class's own, not a submodule's of a model initlint is building?"""
-        assumed = self.ev.assumed
-        inits = [f.function.qualname for f in self.ev.frames
-                 if f.function.qualname.endswith(".__init__")]
-        return bool(assumed) and all(q.split(".")[0] == assumed for q in inits[-1:])
 
     def activation_module(self, cls: str, args: Args, site: Site) -> ActModV:
         name = T.ACTIVATION_MODULES[cls]
