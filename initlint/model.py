@@ -221,6 +221,13 @@ class Layer:
     #: that led there): layers made by one constructor share it.
     origin: Any = None
 
+    @property
+    def compounds(self) -> bool:
+        """Whether the kernel's scale is carried into what follows: not divided out by a
+        normalization before the activation, not added to a residual signal, not a factor
+        of a product (a gate, attention)."""
+        return not (self.normalized or self.residual_branch or self.multiplies)
+
     def weight(self, role: str) -> Optional[Weight]:
         for w in self.weights:
             if w.role == role:

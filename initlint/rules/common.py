@@ -81,9 +81,8 @@ def runs(stack: Stack) -> List[List[Layer]]:
     runs: List[List[Layer]] = []
     cur: List[Layer] = []
     for layer in stack.layers:
-        ok = (layer.position != "output" and not layer.normalized and not layer.multiplies
-              and not layer.residual_branch and not layer.residual_branch_end
-              and modelled(layer) is not None)
+        ok = (layer.position != "output" and layer.compounds
+              and not layer.residual_branch_end and modelled(layer) is not None)
         if ok and cur and layer not in cur[-1].next:
             runs.append(cur)
             cur = []
@@ -115,7 +114,7 @@ def run_of(layer: Layer, network: Network) -> Optional[List[Layer]]:
         return None
 
     def ok(x: Layer) -> bool:
-        return not (x.normalized or x.residual_branch or x.residual_branch_end or x.multiplies)
+        return x.compounds and not x.residual_branch_end
 
     run, todo, seen = [layer], [layer], {id(layer)}
     while todo and len(run) < 64:

@@ -110,7 +110,7 @@ def default_code(layer: Layer) -> Optional[str]:
     act = layer.activation
     if not act.known or act.name not in A.RELU_FAMILY:
         return None
-    if layer.normalized or layer.residual_branch or layer.multiplies:
+    if not layer.compounds:
         return None
     w = layer.activated_kernel
     if w is None or not w.init.is_default:

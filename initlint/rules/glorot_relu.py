@@ -286,7 +286,7 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     act = layer.activation
     if not act.known or act.name not in A.RELU_FAMILY:
         return
-    if layer.normalized or layer.residual_branch or layer.multiplies:
+    if not layer.compounds:
         return  # the scale is renormalized, added to the signal, or it gates another one
     if _alone(layer, ctx):
         return  # one such layer between others: nothing compounds

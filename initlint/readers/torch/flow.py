@@ -169,8 +169,7 @@ class Flow(Inits, Layers):
             return b
         if not b.producers and a.producers:
             return a
-        for p in a.producers + b.producers:
-            p.multiplies = True
+        _multiplies(a, b)
         self.consume(a)
         self.consume(b)
         return TensorV()
@@ -188,10 +187,7 @@ class Flow(Inits, Layers):
         if w_right is None and w_left is None:
             # Two computed tensors multiplied (attention's queries and keys, scores and
             # values): neither feeds the other as a layer's input.
-            for t in (a, b):
-                if isinstance(t, TensorV):
-                    for p in t.producers:
-                        p.multiplies = True
+            _multiplies(a, b)
             self.consume(a)
             self.consume(b)
             return TensorV()
@@ -464,6 +460,14 @@ class Flow(Inits, Layers):
         if name in ("detach", "contiguous", "to", "float", "cuda", "clone", "requires_grad_"):
             return r
         return INERT
+
+
+def _multiplies(*factors: Value) -> None:
+    """The layers whose outputs are factors of a product scale a signal, not feed one."""
+    for t in factors:
+        if isinstance(t, TensorV):
+            for p in t.producers:
+                p.multiplies = True
 
 
 def _weightish(v: Value) -> bool:
