@@ -7,10 +7,10 @@ from typing import Iterator, Optional, Tuple
 
 from .. import checker, variance
 from ..catalog import idioms
-from ..model import Diagnostic, InitSpec, Layer
+from ..model import Diagnostic, InitSpec, Layer, Network
 from . import Case, Context, rule, setting
 from .common import (deliberate_by_name, fmt, is_output_like, layer_label, recommended_family,
-                     request_for)
+                     request_for, run_of)
 
 #: Per-layer growth or shrinkage of the pre-activation std (against the recommended
 #: initializer) beyond which an explicitly chosen scale is reported.
@@ -214,11 +214,17 @@ _INVALID = [
     Case("""
         from keras import layers
 
-        hidden = layers.Dense(64, activation="relu", kernel_initializer="normal")
-        """, line=3, fixed="""
+
+        def block(features):
+            hidden = layers.Dense(64, activation="relu", kernel_initializer="normal")(features)
+            return layers.Dense(64, activation="relu")(hidden)
+        """, line=5, fixed="""
         from keras import layers
 
-        hidden = layers.Dense(64, activation="relu", kernel_initializer="he_normal")
+
+        def block(features):
+            hidden = layers.Dense(64, activation="relu", kernel_initializer="he_normal")(features)
+            return layers.Dense(64, activation="relu")(hidden)
         """),
     # The seed stays; normal stays normal.
     Case("""
@@ -361,16 +367,26 @@ _INVALID = [
 @rule("IL003", "unscaled-random-kernel", "warning", fix="unsafe",
       summary="Random kernel whose variance ignores fan-in (bare normal/uniform)",
       example="""
+          import keras
           from keras import layers
 
-          hidden = layers.Dense(64, activation="relu", kernel_initializer="normal")
+          model = keras.Sequential([
+              layers.Dense(64, activation="relu", kernel_initializer="normal"),
+              layers.Dense(64, activation="relu"),
+              layers.Dense(10),
+          ])
       """,
       fixed="""
+          import keras
           from keras import layers
 
-          hidden = layers.Dense(64, activation="relu", kernel_initializer="he_normal")
+          model = keras.Sequential([
+              layers.Dense(64, activation="relu", kernel_initializer="he_normal"),
+              layers.Dense(64, activation="relu"),
+              layers.Dense(10),
+          ])
       """,
-      finding="Dense hidden: normal (std 0.05) ignores fan-in; use he_normal",
+      finding="Dense: normal (std 0.05) ignores fan-in; use he_normal",
       valid=_VALID, invalid=_INVALID)
 def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     """
@@ -417,7 +433,8 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
         req = request_for(layer, spec)
         new = ctx.name(layer, req)
         alone = not layer.next and not any(layer in other.next for other in ctx.network.layers)
-        msg = _message(layer, spec, w.fan_in, w.fan_out, ratio_limit, large_std, new, alone)
+        msg = _message(layer, spec, w.fan_in, w.fan_out, ratio_limit, large_std, new, alone,
+                       _compounds(layer, ctx.network))
         if msg is None:
             continue
         fix = ctx.fix(layer, w, req, "unsafe", f"Use {new}")
@@ -441,8 +458,8 @@ def _checked(layer: Layer, spec: InitSpec, fan_in: int, fan_out: Optional[int]
 
 
 def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optional[int],
-             ratio_limit: float, large_std: float, new: str, alone: bool = False
-             ) -> Optional[str]:
+             ratio_limit: float, large_std: float, new: str, alone: bool = False,
+             compounds: bool = True) -> Optional[str]:
     var = variance.weight_variance(spec)
     if var is None:
         return None
@@ -459,10 +476,22 @@ def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optio
         # A framework's default std, no fan-in, no activation and nothing seen after it: an
         # output head as like as not (a detector's box and score convolutions).
         return None
+    if eq_std < large_std and not _nonzero_mean(spec) and not compounds:
+        # A small std at an unknown width on a layer with nothing seen to compound with (an
+        # RPN's one 3x3 conv before its heads): the scale may well be right for that width.
+        return None
     head, why = _head(layer, spec)
     return (f"{head}; use {new}\n{why}Pre-activation std ≈ {fmt(eq_std)}·√fan_in: "
             f"{fmt(eq_std * math.sqrt(64))} at fan-in 64, {fmt(eq_std * math.sqrt(1024))} at "
             f"fan-in 1024; {new} scales with the fan.")
+
+
+def _compounds(layer: Layer, network: Network) -> bool:
+    """Whether the layer's run holds another layer with an activation, through which a scale
+    wrong for the width would compound. False when the layer's place is not known."""
+    run = run_of(layer, network)
+    return run is not None and sum(
+        1 for x in run if x.activation.name not in ("linear", "unknown")) >= 2
 
 
 def _nonzero_mean(spec: InitSpec) -> bool:
