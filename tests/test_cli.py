@@ -9,8 +9,8 @@ import pytest
 
 from conftest import FIXTURES, run_cli
 
-BAD = 'from keras import layers\nlayers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")\n'
-GOOD = 'from keras import layers\nlayers.Dense(8, activation="relu", kernel_initializer="he_uniform")\n'
+BAD = 'from keras import layers\nlayers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(layers.Input((8,))))\n'
+GOOD = BAD.replace("glorot_uniform", "he_uniform")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 from conftest import FIXTURES, run_cli
 from initlint import engine
 
-BAD = 'layers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")'
+BAD = 'layers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(layers.Input((8,))))'
 HEAD = "from keras import layers\n"
 
 
@@ -96,9 +96,9 @@ def test_add_noqa_then_clean(tmp_path):
            + BAD + "  # noqa: IL001\n"
            + 'layers.Dense(8, activation="relu", kernel_initializer="glorot_uniform",\n'
            + '             name="a" \\\n'
-           + '             "b")\n'
+           + '             "b")(layers.Dense(8, activation="relu")(None))\n'
            + 'layers.Dense(8, activation="relu", name="""x\n'
-           + '""", kernel_initializer="glorot_uniform")\n')
+           + '""", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(None))\n')
     p.write_text(src)
     r = run_cli("--add-noqa", str(p))
     assert r.returncode == 0, r.stderr
@@ -120,6 +120,6 @@ def test_fixture_with_fix_keeps_suppressions(tmp_path):
     run_cli("--fix", "--select", "ALL", str(p))
     out = p.read_text()
     # Suppressed lines keep their Glorot; the unsuppressed ones were fixed.
-    assert out.count('kernel_initializer="glorot_uniform")  # noqa') == 2
-    assert 'kernel_initializer="he_uniform")  # expect: IL002, IL900' in out
+    assert out.count('kernel_initializer="glorot_uniform")(x)  # noqa') == 2
+    assert 'kernel_initializer="he_uniform")(x)  # expect: IL002, IL900' in out
     assert "# noqa: E501  # expect" in out and "IL999" not in out

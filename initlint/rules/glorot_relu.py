@@ -118,11 +118,15 @@ _INVALID = [
     Case("""
         from keras import layers
 
-        hidden = layers.Dense(64, activation="relu", kernel_initializer="glorot_uniform")
-        """, line=3, fixed="""
+        x = layers.Input((64,))
+        hidden = layers.Dense(64, activation="relu", kernel_initializer="glorot_uniform")(x)
+        out = layers.Dense(64, activation="relu")(hidden)
+        """, line=4, fixed="""
         from keras import layers
 
-        hidden = layers.Dense(64, activation="relu", kernel_initializer="he_uniform")
+        x = layers.Input((64,))
+        hidden = layers.Dense(64, activation="relu", kernel_initializer="he_uniform")(x)
+        out = layers.Dense(64, activation="relu")(hidden)
         """),
     # The class keeps its alias and seed; normal stays normal.
     Case("""
@@ -227,17 +231,28 @@ _INVALID = [
 @rule("IL002", "glorot-with-relu", "warning", fix="safe",
       summary="Explicit Glorot/Xavier initializer on a ReLU-family layer",
       example="""
+          import keras
           from keras import layers
 
-          hidden = layers.Dense(64, activation="relu", kernel_initializer="glorot_uniform")
+          model = keras.Sequential([
+              keras.Input((256,)),
+              layers.Dense(256, activation="relu", kernel_initializer="glorot_uniform"),
+              layers.Dense(256, activation="relu"),
+              layers.Dense(10),
+          ])
       """,
       fixed="""
+          import keras
           from keras import layers
 
-          hidden = layers.Dense(64, activation="relu", kernel_initializer="he_uniform")
+          model = keras.Sequential([
+              keras.Input((256,)),
+              layers.Dense(256, activation="relu", kernel_initializer="he_uniform"),
+              layers.Dense(256, activation="relu"),
+              layers.Dense(10),
+          ])
       """,
-      finding=("Dense hidden (relu): glorot_uniform shrinks signal std to 0.707x per layer; "
-              "use he_uniform"),
+      finding="Dense (relu): glorot_uniform shrinks signal std to 0.707x per layer; use he_uniform",
       valid=_VALID, invalid=_INVALID)
 def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     """
@@ -280,8 +295,10 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     is not reported: normalization divides out the kernel's scale, so Glorot and He give the
     same signal. Neither is a layer inside a residual branch (x + F(x), as in transformer MLP
     blocks): the branch's gain is added to the signal, not multiplied into it layer after
-    layer. Nor is a layer whose run is known to hold no other ReLU-family layer (a
-    classifier's one hidden layer, a time-embedding MLP): 0.71x once does not compound.
+    layer. Nor is a layer whose run holds no other ReLU-family layer (a classifier's one hidden
+    layer, a time-embedding MLP): 0.71x once does not compound. Nor is a layer whose place
+    initlint cannot see (nothing it reads feeds the layer or consumes its output): that is no
+    evidence that anything compounds.
     """
     act = layer.activation
     if not act.known or act.name not in A.RELU_FAMILY:
@@ -306,10 +323,10 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
 
 
 def _alone(layer: Layer, ctx: Context) -> bool:
-    """The layer's run is known and holds no other ReLU-family layer: its 0.71x does not
-    compound (a classifier's one hidden layer, a time-embedding MLP)."""
+    """Nothing shows the layer's 0.71x compounding: its run holds no other ReLU-family layer (a
+    classifier's one hidden layer, a time-embedding MLP), or its place is not known."""
     run = run_of(layer, ctx.network)
-    return run is not None and sum(1 for x in run if x.activation.name in A.RELU_FAMILY) < 2
+    return run is None or sum(1 for x in run if x.activation.name in A.RELU_FAMILY) < 2
 
 
 def layer_figures(layer: Layer, w: Weight, new: str) -> str:

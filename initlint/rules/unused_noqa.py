@@ -15,7 +15,8 @@ _VALID: List[Union[str, Case]] = [
     Case("""
         from keras import layers
 
-        hidden = layers.Dense(64, "relu", kernel_initializer="glorot_uniform")  # noqa: IL002
+        x = layers.Dense(64, "relu")(layers.Input((64,)))
+        hidden = layers.Dense(64, "relu", kernel_initializer="glorot_uniform")(x)  # noqa: IL002
         """, also=("IL002",)),
     Case("""
         import torch.nn as nn
