@@ -178,6 +178,16 @@ FUNCTIONAL_PASS = frozenset({
     "group_norm", "instance_norm", "normalize", "pixel_shuffle", "flatten", "reshape",
     "squeeze", "unsqueeze", "transpose", "permute", "contiguous",
 })
+#: Reductions whose result is a statistic of the tensor (``x.mean(dim)``, ``torch.var(x)``):
+#: used as a tensor it passes the signal on (global average pooling); dividing the signal by it
+#: renormalizes the signal.
+TENSOR_STATISTICS = frozenset({"mean", "sum", "var", "std", "norm", "vector_norm", "amax"})
+#: Functions that keep a statistic a statistic (``torch.sqrt(var + eps)``), and those of them
+#: that invert it (``torch.rsqrt``).
+STATISTIC_FUNCTIONS = frozenset({"sqrt", "rsqrt", "reciprocal", "abs", "clamp", "clamp_min",
+                                 "clip", "pow", "square", "add", "sub", "mul", "div",
+                                 "unsqueeze", "view", "reshape", "expand_as", "detach"})
+INVERTING = frozenset({"rsqrt", "reciprocal"})
 #: Tensor methods that pass a tensor through.
 TENSOR_PASS = frozenset({
     "view", "reshape", "flatten", "permute", "transpose", "contiguous", "squeeze", "unsqueeze",

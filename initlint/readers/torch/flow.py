@@ -24,7 +24,7 @@ from .layers import Layers
 from .names import NORM_FUNCTIONS
 from .state import PassKey
 from .values import (INERT, ActModV, ContainerV, DrawV, InertV, LayerFacts, LayerV, ModuleValue,
-                     ParamV, PassModV, RawV, TensorV, TransposedV, unique)
+                     ParamV, PassModV, RawV, StatV, TensorV, TransposedV, unique)
 
 class Flow(Inits, Layers):
     """Tensors and what they pass through."""
@@ -125,6 +125,10 @@ class Flow(Inits, Layers):
     # --- arithmetic -------------------------------------------------------------------------
 
     def binop(self, op: str, a: Value, b: Value, site: Site) -> Optional[Value]:
+        if isinstance(a, StatV) or isinstance(b, StatV):
+            stat = self._statistic(op, a, b)
+            if stat is not None:
+                return stat
         if op == "@":
             return self.matmul(a, b, site)
         if op in ("*", "/"):
@@ -140,6 +144,28 @@ class Flow(Inits, Layers):
                 return b
             return None
         return a if isinstance(a, TensorV) else None
+
+    def _statistic(self, op: str, a: Value, b: Value) -> Optional[Value]:
+        """Arithmetic with a statistic: on statistics it stays one; a signal centred by its own
+        statistic stays that signal, and divided by it (or multiplied by its inverse) it is
+        renormalized. None when the other side is another signal."""
+        if isinstance(a, StatV) and isinstance(b, StatV):
+            return StatV(unique(a.producers + b.producers), [], a.path,
+                         a.inverted if op in ("*", "+", "-") else a.inverted != (op == "/"))
+        if isinstance(a, StatV) and not isinstance(b, TensorV):
+            inv = a.inverted != (op == "**" and (number(b) or 0) < 0)
+            return StatV(a.producers, [], a.path, inv)
+        if isinstance(b, StatV) and not isinstance(a, TensorV):
+            return StatV(b.producers, [], b.path, b.inverted != (op == "/"))
+        t, s = (a, b) if isinstance(b, StatV) else (b, a)
+        if not isinstance(t, TensorV) or not isinstance(s, StatV) or not _same_signal(t, s):
+            return None
+        if op in ("+", "-"):
+            return t  # centred (x - mean) or shifted by its own statistic
+        if (op == "/" and s is b and not s.inverted) or (op == "*" and s.inverted):
+            self.normalize(t)
+            return TensorV(list(t.producers), list(t.awaiting), t.path)
+        return t
 
     def _scale(self, op: str, a: Value, b: Value, site: Site) -> Optional[Value]:
         draw = a if isinstance(a, DrawV) else b if isinstance(b, DrawV) else None
@@ -377,6 +403,15 @@ class Flow(Inits, Layers):
     # --- tensor methods and functions -------------------------------------------------------
 
     def tensor_method(self, t: TensorV, name: str, args: Args, site: Site) -> Value:
+        if isinstance(t, StatV) and name in T.STATISTIC_FUNCTIONS:
+            return StatV(t.producers, [], t.path, t.inverted != (name in T.INVERTING))
+        if name in T.TENSOR_STATISTICS:
+            return StatV(list(t.producers), list(t.awaiting), t.path)
+        op = _METHOD_OPS.get(name.rstrip("_"))
+        if op is not None and args.positional and isinstance(args.positional[0], StatV):
+            out = self.binop(op, t, args.positional[0], site)  # x.div(std), x.sub(mean)
+            if out is not None:
+                return out
         if name in T.TENSOR_ACTIVATIONS:
             return self.activate(t, Activation(T.TENSOR_ACTIVATIONS[name], source="forward",
                                                node=site.node))
@@ -412,6 +447,12 @@ class Flow(Inits, Layers):
 
     def _functional_pass(self, q: str, short: str, pos: List[Value]) -> Optional[Value]:
         x = pos[0] if pos else None
+        if q.startswith("torch.") and isinstance(x, TensorV):
+            if short in T.TENSOR_STATISTICS and not isinstance(x, StatV):
+                return StatV(list(x.producers), list(x.awaiting), x.path)
+            if isinstance(x, StatV) and (short in T.STATISTIC_FUNCTIONS
+                                         or short in T.TENSOR_STATISTICS):
+                return StatV(x.producers, [], x.path, x.inverted != (short in T.INVERTING))
         if q.startswith(("torch.nn.functional.", "torch.")) and short in T.FUNCTIONAL_PASS:
             if short in NORM_FUNCTIONS and x is not None:
                 self.normalize(x)
@@ -500,3 +541,13 @@ def _set_raw_fans(layer: Layer, facts: LayerFacts, fan_in_axis: int, kind: str) 
     facts.fan_out_node = dims[0 if fi_i != 0 else -1][1]
     layer.out_features = fo
 
+
+_METHOD_OPS = {"div": "/", "mul": "*", "sub": "-", "add": "+"}
+
+
+def _same_signal(t: TensorV, s: StatV) -> bool:
+    """Whether the statistic was taken of the signal itself: the same producing layers (or
+    none on either side, a normalized input)."""
+    if not t.producers and not s.producers:
+        return True
+    return any(p is q for p in t.producers for q in s.producers)

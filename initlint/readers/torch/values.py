@@ -76,6 +76,17 @@ class TensorV(TorchValue):
         host(ev).consume(self)
 
 
+@dataclass(eq=False)
+class StatV(TensorV):
+    """A statistic of a tensor (``x.mean(dim)``, ``x.var()``, ``x.norm()``) and what is computed
+    from it (``torch.sqrt(var + eps)``). Used as a tensor it passes the signal on (global average
+    pooling); dividing the same signal by it (or multiplying by its inverse, ``torch.rsqrt``)
+    renormalizes that signal: a hand-written BatchNorm, LayerNorm or RMSNorm."""
+
+    #: Whether the value is the statistic's inverse (``rsqrt(var)``, ``1 / std``).
+    inverted: bool = False
+
+
 class ModuleValue(TorchValue):
     """A module: a layer, an activation or pass-through module, a container."""
 
