@@ -108,6 +108,10 @@ class InitSpec:
     #: Written in another module of the run (``node`` is then the call in this file that led
     #: there): that module's own reading reports it.
     foreign: bool = False
+    #: A name the framework rejects when the code runs (``"he"``, ``"xavier_uniform"`` given
+    #: to a Keras layer), with the framework's names it may have meant (``display`` holds it).
+    rejected: bool = False
+    suggestions: Tuple[str, ...] = ()
 
     @property
     def is_default(self) -> bool:
@@ -340,6 +344,9 @@ class InitRequest:
     distribution: str  # uniform | normal | truncated_normal
     #: Optional extra parameter, e.g. the leaky slope a rule wants encoded in a PyTorch fix.
     activation: Optional[str] = None
+    #: A framework's own name to write instead of a rejected one (one of the reader's
+    #: ``InitSpec.suggestions``); ``family`` and ``distribution`` are then not used.
+    name: Optional[str] = None
 
 
 #: Readers provide a renderer: (layer, weight, request) -> Fix edits or None when the idiom

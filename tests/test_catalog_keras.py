@@ -60,6 +60,19 @@ def test_strings_initlint_calls_invalid_are_rejected(s):
         keras.initializers.get(s)
 
 
+@pytest.mark.parametrize("s", ["he", "xavier", "xavier_uniform", "kaiming_normal", "gaussian",
+                               "Glorot_Uniform", "GlorotUnifrom", "lecun_nrmal", "orthogonl",
+                               "zeroes", "Uniform", "trunc_normal", "eye", "HeNormall"])
+def test_what_a_rejected_name_may_have_meant_is_accepted(s):
+    """IL004's premise and its fix: Keras rejects the string, and accepts every suggestion."""
+    assert s not in K.KNOWN_STRINGS
+    with pytest.raises(ValueError):
+        keras.layers.Dense(4, kernel_initializer=s)
+    assert K.suggestions(s)
+    for name in K.suggestions(s):
+        keras.layers.Dense(4, kernel_initializer=name)
+
+
 def _sample(cls_name, kwargs, shape):
     init = getattr(keras.initializers, cls_name)(**kwargs)
     return np.asarray(keras.ops.convert_to_numpy(init(shape)))

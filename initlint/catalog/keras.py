@@ -6,6 +6,7 @@ A new alias is one line of data. Nothing in this module parses code.
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
@@ -103,12 +104,44 @@ KERAS2_EXTRA_STRINGS = frozenset(
                           "lecun_normal", "lecun_uniform")]
 )
 
-#: Strings people write that Keras rejects, with what they meant.
-COMMON_WRONG_NAMES = {
-    "xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal", "xavier": "glorot_uniform",
-    "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal", "kaiming": "he_normal",
-    "he": "he_normal", "glorot": "glorot_uniform", "lecun": "lecun_normal",
+#: Strings people write that Keras rejects, with what they may have meant: PyTorch's names for
+#: Keras's initializers, and family names without a distribution.
+COMMON_WRONG_NAMES: Dict[str, Tuple[str, ...]] = {
+    "xavier_uniform": ("glorot_uniform",), "xavier_normal": ("glorot_normal",),
+    "kaiming_uniform": ("he_uniform",), "kaiming_normal": ("he_normal",),
+    "xavier": ("glorot_normal", "glorot_uniform"), "glorot": ("glorot_normal", "glorot_uniform"),
+    "kaiming": ("he_normal", "he_uniform"), "he": ("he_normal", "he_uniform"),
+    "lecun": ("lecun_normal", "lecun_uniform"), "gaussian": ("random_normal",),
+    "trunc_normal": ("truncated_normal",), "eye": ("identity",),
 }
+
+#: Strings some Keras version accepts: Keras 3's, and Keras 2's (tf.keras) ``...V2`` names and
+#: ``"constant"`` (Keras 3 fails on it with ``KeyError: 'value'``, Keras 2 makes Constant(0)).
+KNOWN_STRINGS = frozenset(STRING_ALIASES) | KERAS2_EXTRA_STRINGS
+
+
+def _squash(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+def suggestions(name: str) -> Tuple[str, ...]:
+    """What a rejected initializer string may have meant, in the spelling it was written in
+    (snake_case or a class name): a case or underscore slip (``"Glorot_Uniform"``), another
+    framework's name (``"xavier_uniform"``), or a typo (``"lecun_nrmal"``). Several when
+    the string does not say which (``"he"``); none when nothing is close."""
+    snake = not name[:1].isupper() or "_" in name
+    if name.lower() in COMMON_WRONG_NAMES:
+        found = list(COMMON_WRONG_NAMES[name.lower()])
+    else:
+        by_squash = {_squash(a): c for a, c in STRING_ALIASES.items()}
+        cls = by_squash.get(_squash(name))
+        if cls is not None:
+            found = [to_snake(cls)]
+        else:
+            snakes = sorted(to_snake(d.name) for d in INITIALIZERS.values() if d.name != "STFT")
+            found = difflib.get_close_matches(name.lower(), snakes, n=3, cutoff=0.8)
+    names = [f if snake else STRING_ALIASES.get(f, f) for f in found]
+    return tuple(dict.fromkeys(n for n in names if n in STRING_ALIASES))
 
 #: TensorFlow's own initializer functions (outside Keras), by name under ``tensorflow``.
 #: TF2 versions default to std 0.05; the ``compat.v1`` ones to std 1.0.

@@ -12,8 +12,8 @@ from ...catalog import keras as K
 def classify(q: str) -> Optional[Tuple[str, str]]:
     """(category, name) for a qualified name; None when it is not Keras's.
 
-    Categories: layer, weightless, initializer, activation_fn, model, sequential, input,
-    layer_base, tf_initializer, functional_merge.
+    Categories: layer, weightless, initializer, initializer_get, activation_fn, model,
+    sequential, input, layer_base, tf_initializer, functional_merge.
     """
     for root in _ROOTS:
         if q.startswith(root + "."):
@@ -37,6 +37,8 @@ def _tensorflow(tail: str) -> Optional[Tuple[str, str]]:
     for prefix in ("initializers.", "keras.initializers."):
         if tail.startswith(prefix) and tail[len(prefix):] in K.CLASS_NAMES:
             return ("initializer", K.CLASS_NAMES[tail[len(prefix):]])
+        if tail == prefix + "get":
+            return ("initializer_get", "get")
     return None
 
 
@@ -49,6 +51,8 @@ def _keras(rest: str) -> Optional[Tuple[str, str]]:
             return got
     if "initializers" in mids and last in K.CLASS_NAMES:
         return ("initializer", K.CLASS_NAMES[last])
+    if "initializers" in mids and last == "get":
+        return ("initializer_get", last)
     if "activations" in mids and last in K.ACTIVATION_STRINGS:
         return ("activation_fn", K.ACTIVATION_STRINGS[last])
     return None

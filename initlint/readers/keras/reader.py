@@ -111,6 +111,11 @@ class KerasHost(Host):
             return self.apply(Op("sum" if short == "add" else "merge"), inputs, None)
         if cat in ("initializer", "tf_initializer"):
             return Initializer(self.class_call_spec(ev, cat, short, args, site))
+        if cat == "initializer_get":  # ``initializers.get("he_normal")``: the string's
+            ident = args.get(0, "identifier")
+            if isinstance(ident, Const) and isinstance(ident.value, str):
+                return Initializer(self._string_spec(ident, site.node))
+            return ident if isinstance(ident, Initializer) else None
         return None
 
     def instance_attribute(self, ev: Any, inst: InstanceV, name: str, site: Site
@@ -331,7 +336,13 @@ class KerasHost(Host):
         assert isinstance(s, str)
         cls = K.STRING_ALIASES.get(s)
         if cls is None:
-            return InitSpec(family="unknown", display=s, written="string", node=node)
+            spec = InitSpec(family="unknown", display=s, written="string", node=node)
+            if s not in K.KNOWN_STRINGS:
+                spec.rejected, spec.suggestions = True, K.suggestions(s)
+                if not value.module and value.node is not None:
+                    # Even a default other calls share: Keras rejects it at each of them.
+                    spec.spelling = KerasSpelling(target=value.node)
+            return spec
         spec = K.make_spec(cls, {}, s)
         spec.written, spec.node = "string", node
         if _editable(value):

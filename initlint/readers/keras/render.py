@@ -68,6 +68,11 @@ class Renderer:
         sp = spec.spelling
         if not isinstance(sp, KerasSpelling):
             return None  # nothing a fix can replace safely (another module, a shared default)
+        if req.name is not None:  # a rejected name for one Keras accepts, in the same quotes
+            t = sp.target
+            if spec.written != "string" or not isinstance(t, cst.SimpleString):
+                return None
+            return [Edit(t, f"{t.prefix}{t.quote}{req.name}{t.quote}")]
         cls = K.class_for(req.family, req.distribution)
         q = self.quote
         if spec.written == "default":
