@@ -291,12 +291,31 @@ def chains(layers: List[Layer], exclude: Sequence[Layer] = ()) -> List[Stack]:
     return out
 
 
+@dataclass
+class Deprecation:
+    """A use of an initializer API that the framework deprecated (it still runs, with a
+    warning) or removed (it fails when the code runs)."""
+
+    #: Where it is written.
+    node: Any
+    #: As the user wrote it (``nn.init.xavier_uniform``), and what replaces it.
+    old: str
+    new: str
+    removed: bool
+    #: What the framework does about it, in its own words.
+    why: str
+    #: The edits that write ``new`` instead, when the change keeps the meaning exactly.
+    edits: List["Edit"] = field(default_factory=list)
+
+
 @dataclass(eq=False)
 class Network:
     """Everything a reader found in one file."""
 
     layers: List[Layer] = field(default_factory=list)
     stacks: List[Stack] = field(default_factory=list)
+    #: Deprecated or removed initializer APIs the file uses.
+    deprecations: List[Deprecation] = field(default_factory=list)
     #: Renders a replacement initializer in the file's own idiom (set by the reader).
     renderer: Optional["Renderer"] = None
     #: Names a recommended initializer the way the file's framework spells it, for messages

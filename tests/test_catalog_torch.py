@@ -223,3 +223,22 @@ def test_builtin_nonlinearity_and_transformer_defaults():
         assert hasattr(F, name), name
     for base in T.BATCHNORM_BASES:
         assert issubclass(nn.BatchNorm2d, getattr(nn.modules.batchnorm, base))
+
+
+def test_deprecated_spellings_warn_and_missing_ones_do_not_exist():
+    """IL005's facts: each spelling without an underscore still runs and warns as the
+    catalog quotes; the names PyTorch never had raise AttributeError, their fix exists."""
+    import warnings
+
+    for old, new in T.DEPRECATED_INIT.items():
+        assert callable(getattr(torch.nn.init, new))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                getattr(torch.nn.init, old)(torch.empty(4, 4))
+            except (ValueError, TypeError):
+                pass  # eye/dirac/sparse want other shapes or arguments: the warning came first
+        assert any(T.TORCH_DEPRECATION_MSG.format(old=old) == str(w.message) for w in caught), old
+    for old, new in T.MISSING_INIT.items():
+        assert not hasattr(torch.nn.init, old), old
+        assert callable(getattr(torch.nn.init, new))

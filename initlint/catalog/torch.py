@@ -237,6 +237,12 @@ DEPRECATED_INIT = {n[:-1]: n for n in (
     "uniform_", "normal_", "constant_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_",
     "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_")}
 
+#: ``nn.init`` names people write that do not exist (AttributeError), with the function meant.
+MISSING_INIT = {"zeros": "zeros_", "ones": "ones_", "zero": "zeros_", "one": "ones_",
+                "trunc_normal": "trunc_normal_", "zero_": "zeros_", "one_": "ones_"}
+#: PyTorch's warning for a deprecated spelling.
+TORCH_DEPRECATION_MSG = "`nn.init.{old}` is now deprecated in favor of `nn.init.{old}_`."
+
 #: ``calculate_gain`` without a parameter. ``leaky_relu`` is sqrt(2 / (1 + slope^2)).
 GAINS: Dict[str, float] = {
     "linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "conv_transpose1d": 1.0,

@@ -14,7 +14,8 @@ from ...analysis import Bound, UNKNOWN, Args, Const, Seq, Site, Value
 from ...analysis.builtins import number
 from ...catalog import idioms
 from ...catalog import torch as T
-from ...model import Distribution, Family, InitSpec, Layer, Weight, as_fan_mode
+from ...model import (Deprecation, Distribution, Edit, Family, InitSpec, Layer, Weight,
+                      as_fan_mode)
 from ..pyutil import UNKNOWN as MISSING
 from ..pyutil import is_num
 from .render import TorchSpelling
@@ -92,6 +93,8 @@ class Inits(State):
     # --- nn.init ----------------------------------------------------------------------------
 
     def nn_init(self, short: str, args: Args, site: Site) -> Value:
+        if short in T.DEPRECATED_INIT or short in T.MISSING_INIT:
+            self.deprecated_init(short, site)
         fn_name = T.DEPRECATED_INIT.get(short, short)
         if fn_name == "calculate_gain":
             nl = args.get(0, "nonlinearity")
@@ -103,6 +106,22 @@ class Inits(State):
         if got is None:
             return UNKNOWN
         return self.apply_init(got[0], got[1])
+
+    def deprecated_init(self, short: str, site: Site) -> None:
+        """``nn.init.xavier_uniform(w)`` (deprecated: it warns and calls ``xavier_uniform_``)
+        or ``nn.init.zeros(w)`` (never existed): recorded where it is written, with the
+        rename as its fix when the name is spelled as an attribute."""
+        call = site.node
+        if site.module or not isinstance(call, cst.Call) or id(call) in self.deprecations:
+            return
+        removed = short in T.MISSING_INIT
+        new_short = T.MISSING_INIT[short] if removed else T.DEPRECATED_INIT[short]
+        old = self.source(call.func)
+        new = old[: len(old) - len(short)] + new_short if old.endswith(short) else new_short
+        why = (f"AttributeError: module 'torch.nn.init' has no attribute '{short}'" if removed
+               else "FutureWarning: " + T.TORCH_DEPRECATION_MSG.format(old=short))
+        edits = [Edit(call.func.attr, new_short)] if isinstance(call.func, cst.Attribute) else []
+        self.deprecations[id(call)] = Deprecation(call.func, old, new, removed, why, edits)
 
     def init_call_spec(self, short: str, args: Args, site: Site
                        ) -> Optional[Tuple[InitSpec, Value]]:

@@ -25,7 +25,7 @@ from ...analysis import (UNKNOWN, Args, ClassV, Const, Evaluator, External, Func
 from ...analysis.builtins import EXTERNAL
 from ...catalog import idioms
 from ...catalog import torch as T
-from ...model import Activation, Layer, Network, Stack
+from ...model import Activation, Deprecation, Layer, Network, Stack
 from ..pyutil import default_quote
 from . import names as N
 from .modules import Modules
@@ -62,6 +62,7 @@ class TorchHost(Modules, Host):
         #: Passes through modules in the forward being run, for :meth:`Flow._again`.
         self.passes: Dict[PassKey, Tuple[TensorV, TensorV]] = {}
         self.stacks: List[Stack] = []
+        self.deprecations: Dict[int, Deprecation] = {}
         self.init_targets = self.renderer.targets
         self.facts = self.renderer.facts
         self._module_classes: Dict[int, bool] = {}
@@ -272,6 +273,7 @@ class TorchHost(Modules, Host):
             if seq.chain and ls:
                 net.stacks.append(Stack(ls, "sequential", seq.node))
         net.stacks.extend(self.stacks)
+        net.deprecations = list(self.deprecations.values())
         return net
 
 

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from ...analysis import Args, Evaluator, InstanceV, Site, Value
-from ...model import Activation, InitSpec, Layer, Stack
+from ...model import Activation, Deprecation, InitSpec, Layer, Stack
 from .render import Renderer
 from .values import ContainerV, DrawV, Facts, RawV, TensorV
 
@@ -37,6 +37,8 @@ class State:
     #: Passes made in the forward being run: their input and output.
     passes: Dict[PassKey, Tuple[TensorV, TensorV]]
     stacks: List[Stack]
+    #: Deprecated or missing ``nn.init`` spellings, by the call's node.
+    deprecations: Dict[int, Deprecation]
     #: Layers each init call sets (by the call's node): one call may serve many layers.
     init_targets: Dict[int, List[Layer]]
     #: What the reader knows of each layer beyond the neutral model (shared with the renderer).
