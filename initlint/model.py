@@ -302,6 +302,8 @@ class Deprecation:
     old: str
     new: str
     removed: bool
+    #: What became of it, for messages: ``is deprecated``, ``does not exist``.
+    status: str
     #: What the framework does about it, in its own words.
     why: str
     #: The edits that write ``new`` instead, when the change keeps the meaning exactly.

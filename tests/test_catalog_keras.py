@@ -190,3 +190,19 @@ def test_fixed_fixture_builds_under_keras(tmp_path, name):
     assert r.returncode == 0, r.stderr.decode()[-2000:]
     fan_in, var = r.stdout.decode().split()[-2:]
     assert float(var) == pytest.approx(2 / int(fan_in), rel=0.1)  # he_uniform on a ReLU layer
+
+
+@pytest.mark.parametrize("layer, args", [("Dense", (4,)), ("Embedding", (10, 4)),
+                                         ("LSTM", (4,)), ("Conv2D", (4, 3))])
+def test_keras1_initializer_arguments_are_rejected_and_their_renames_accepted(layer, args):
+    """IL005's premise and fix: Keras 3 rejects ``init=``/``inner_init=``, and accepts the
+    keyword of the weight each set."""
+    cls = getattr(keras.layers, layer)
+    defn = K.LAYERS[layer]
+    for old, roles in K.KERAS1_INIT_KWARGS.items():
+        news = [defn.weights[r][0] for r in roles if r in defn.weights]
+        if not news:
+            continue
+        with pytest.raises(ValueError, match="Unrecognized keyword arguments"):
+            cls(*args, **{old: "zeros"})
+        cls(*args, **{news[0]: "zeros"})

@@ -372,6 +372,11 @@ def output_width(defn: LayerDef, width: Optional[int], c_in: Optional[int],
 #: Keras 1 keyword names, mapped to the Keras 2/3 keyword for kernel-bearing layers.
 KERAS1_KWARGS = {"init": "kernel_initializer", "inner_init": "recurrent_initializer",
                  "output_dim": "units", "nb_filter": "filters"}
+#: Keras 1's initializer arguments and the weights they set, by role (Keras 2.2's
+#: ``legacy/interfaces.py``): ``init`` is the kernel's, the embeddings', PReLU's alpha, or a
+#: separable convolution's depthwise and pointwise kernels.
+KERAS1_INIT_KWARGS = {"init": ("kernel", "embeddings", "alpha", "depthwise", "pointwise"),
+                      "inner_init": ("recurrent",)}
 
 # --- activations ------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""IL005 deprecated-initializer-api: initializer functions the framework deprecated or never had."""
+"""IL005 deprecated-initializer-api: initializer APIs the framework deprecated, removed or never had."""
 
 from __future__ import annotations
 
@@ -33,6 +33,18 @@ _VALID = [
     import torch.nn as nn
 
     gain = nn.init.calculate_gain("relu")
+    """,
+    # Keras 2's arguments; an ``init`` argument of a class that is not a Keras layer.
+    """
+    from keras import layers
+
+
+    class Block:
+        def __init__(self, units, init="he_normal"):
+            self.dense = layers.Dense(units, kernel_initializer=init)
+
+
+    block = Block(64, init="glorot_uniform")
     """,
 ]
 
@@ -89,6 +101,24 @@ _INVALID = [
         net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU())
         net.apply(weights_init)
         """),
+    # Keras 1's arguments: Keras 2 and 3 reject them; each names one weight's initializer.
+    Case("""
+        from keras.layers import LSTM, Embedding
+
+        emb = Embedding(1000, 64, init="uniform")
+        rnn = LSTM(32, init="glorot_uniform", inner_init="orthogonal")
+        """, severity="error", fixed="""
+        from keras.layers import LSTM, Embedding
+
+        emb = Embedding(1000, 64, embeddings_initializer="uniform")
+        rnn = LSTM(32, kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal")
+        """),
+    # A separable convolution's ``init`` set both kernels: no one keyword replaces it.
+    Case("""
+        from keras import layers
+
+        conv = layers.SeparableConv2D(32, 3, init="he_normal")
+        """, line=3, severity="error"),
     # Imported by name: reported, but the rename would need the import changed too.
     Case("""
         import torch.nn as nn
@@ -102,7 +132,7 @@ _INVALID = [
 
 @rule("IL005", "deprecated-initializer-api", "error", fix="safe", scope="network",
       severities=("warning", "error"),
-      summary="Initializer function that PyTorch deprecated or never had",
+      summary="Initializer API that the framework deprecated, removed or never had",
       example="""
           import torch.nn as nn
 
@@ -123,7 +153,8 @@ def check(network: Network, ctx: Context) -> Iterator[Diagnostic]:
     Checks for `torch.nn.init` functions spelled without their trailing underscore
     (`nn.init.normal`, `uniform`, `constant`, `eye`, `dirac`, `xavier_uniform`,
     `xavier_normal`, `kaiming_uniform`, `kaiming_normal`, `orthogonal`, `sparse`), and for
-    names `torch.nn.init` never had (`nn.init.zeros`, `ones`, `trunc_normal`).
+    names `torch.nn.init` never had (`nn.init.zeros`, `ones`, `trunc_normal`); and for
+    Keras 1's initializer arguments on Keras layers (`init=`, `inner_init=`).
 
     ## Why is this bad?
     The spellings without an underscore are deprecated: each still calls the in-place
@@ -131,17 +162,21 @@ def check(network: Network, ctx: Context) -> Iterator[Diagnostic]:
     deprecated in favor of nn.init.xavier_uniform_`) and may go in a future release. They
     are reported as warnings. `nn.init.zeros(w)` and the like raise `AttributeError` when the
     line runs, often in an init function applied to every module, long after the model was
-    written; they are reported as errors.
+    written; they are reported as errors. So are Keras 1's `Dense(64, init="he_normal")` and
+    `LSTM(32, inner_init="orthogonal")`: Keras 3 raises `ValueError: Unrecognized keyword
+    arguments`, tf.keras `TypeError`; only Keras 2.2 still converted them, with a warning.
 
     ## Fix
     Adds the underscore: `nn.init.kaiming_normal(w)` becomes `nn.init.kaiming_normal_(w)`,
     the function the deprecated one calls, so the result is the same. A name that never
     existed becomes the function it stands for (`nn.init.zeros` → `nn.init.zeros_`). A
     function imported by name (`from torch.nn.init import normal`) is reported without a fix,
-    since the import would have to change too.
+    since the import would have to change too. `init=` becomes the keyword of the weight it
+    set (`kernel_initializer=`, `embeddings_initializer=` on an `Embedding`), and
+    `inner_init=` becomes `recurrent_initializer=`; a separable convolution's `init=` set
+    both of its kernels and gets no fix, nor does a call that already has the new keyword.
     """
     for d in network.deprecations:
-        verb = "does not exist" if d.removed else "is deprecated"
-        msg = f"`{d.old}` {verb}; use `{d.new}`\n{d.why}"
+        msg = f"`{d.old}` {d.status}; use `{d.new}`\n{d.why}"
         fix = Fix("safe", f"Use `{d.new}`", list(d.edits)) if d.edits else None
         yield Diagnostic("IL005", "error" if d.removed else "warning", msg, d.node, fix)

@@ -21,8 +21,8 @@ from ...analysis import (Args, Bound, ClassV, Const, Evaluator, External, Functi
                          OneOf, Provenance, Seq, Site, Unknown, Value)
 from ...analysis.builtins import number
 from ...catalog import keras as K
-from ...model import (Activation, InitSpec, Layer, Network, Stack, Weight, Written, as_layer_kind,
-                      as_role, chains)
+from ...model import (Activation, Deprecation, Edit, InitSpec, Layer, Network, Stack, Weight,
+                      Written, as_layer_kind, as_role, chains)
 from ..pyutil import UNKNOWN as UNKNOWN_CONST
 from ..pyutil import call_arguments, default_quote
 from .names import classify
@@ -50,6 +50,8 @@ class KerasHost(Host):
     def __init__(self, module: cst.Module, source: str) -> None:
         self.module = module
         self.layers: List[Layer] = []
+        #: Keras 1 arguments (``init=``) by the argument's node.
+        self.deprecations: Dict[int, Deprecation] = {}
         self.seqs: List[Sequential] = []
         self.renderer = Renderer(module, default_quote(source))
         self._values: Dict[int, LayerValue] = {}
@@ -210,6 +212,8 @@ class KerasHost(Host):
         layer.standalone = ev.building_alone()
         lv = LayerValue(layer, defn, {k: v[0] for k, v in bound.items()})
         self._values[id(layer)] = lv
+        if not foreign:
+            self._keras1_arguments(defn, type_name, local.node)
         splat = args.star_unknown or args.kwargs_unknown
         self._set_activation(lv, bound, splat)
         for role, (kw, default) in defn.weights.items():
@@ -232,6 +236,27 @@ class KerasHost(Host):
         if lv.c_in is not None or defn.kind == "embedding":
             self.set_fans(lv, lv.c_in)
         return lv
+
+    def _keras1_arguments(self, defn: K.LayerDef, type_name: str, call: Any) -> None:
+        """``Dense(64, init="he_normal")``: Keras 1's initializer arguments, which Keras 2 and
+        3 reject, recorded with the rename as their fix when one keyword replaces them."""
+        if not isinstance(call, cst.Call):
+            return
+        for arg in call.args:
+            kw = arg.keyword.value if arg.keyword is not None else None
+            if kw not in K.KERAS1_INIT_KWARGS or id(arg) in self.deprecations:
+                continue
+            news = [defn.weights[r][0] for r in K.KERAS1_INIT_KWARGS[kw] if r in defn.weights]
+            if not news:
+                continue
+            why = (f"Keras 3: ValueError: Unrecognized keyword arguments passed to {type_name}: "
+                   f"{{'{kw}': ...}} (tf.keras: TypeError: Keyword argument not understood)")
+            taken = any(a.keyword is not None and a.keyword.value in news for a in call.args)
+            edits = ([Edit(arg.keyword, news[0])] if len(news) == 1 and not taken
+                     and isinstance(arg.keyword, cst.Name) else [])
+            self.deprecations[id(arg)] = Deprecation(
+                arg, f"{kw}=", " and ".join(f"{n}=" for n in news), True,
+                "is Keras 1's argument", why, edits)
 
     def _set_activation(self, lv: LayerValue, bound: Dict[str, Bound], splat: bool) -> None:
         defn, layer = lv.defn, lv.layer
@@ -534,6 +559,7 @@ class KerasHost(Host):
             elif id(layer) in self.outputs:
                 layer.position = "output"
         net.layers = list(self.layers)
+        net.deprecations = list(self.deprecations.values())
         _unfix_shared_literals(net.layers)
         in_seq = [x for st in net.stacks for x in st.layers]
         net.stacks.extend(chains(net.layers, in_seq))
@@ -551,7 +577,7 @@ def _unfix_shared_literals(layers: List[Layer]) -> None:
         for w in layer.weights:
             sp = w.init.spelling
             target = sp.target if isinstance(sp, KerasSpelling) else None
-            if target is not None:
+            if target is not None and not w.init.rejected:  # a rejected name is wrong for all
                 users.setdefault(id(target), []).append((layer, w.init))
     for group in users.values():
         acts = {(layer.activation.name, tuple(sorted(layer.activation.params.items())))

@@ -121,7 +121,9 @@ class Inits(State):
         why = (f"AttributeError: module 'torch.nn.init' has no attribute '{short}'" if removed
                else "FutureWarning: " + T.TORCH_DEPRECATION_MSG.format(old=short))
         edits = [Edit(call.func.attr, new_short)] if isinstance(call.func, cst.Attribute) else []
-        self.deprecations[id(call)] = Deprecation(call.func, old, new, removed, why, edits)
+        status = "does not exist" if removed else "is deprecated"
+        self.deprecations[id(call)] = Deprecation(call.func, old, new, removed, status, why,
+                                                  edits)
 
     def init_call_spec(self, short: str, args: Args, site: Site
                        ) -> Optional[Tuple[InitSpec, Value]]:
