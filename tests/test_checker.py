@@ -168,3 +168,14 @@ def test_il002_explain_figures_beyond_relu(act, he_fwd, scale):
     assert he.forward_drift == pytest.approx(he_fwd, rel=0.01)
     assert _scale_keeping_forward(act) == pytest.approx(scale, abs=0.01)
     assert f"| {act} |" in rules.get("IL002").doc and f"{scale}" in rules.get("IL002").doc
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_il006_selu_leaves_its_fixed_point_off_lecun(width):
+    """IL006: He (fan_in·Var(W) = 2) grows a SELU stack's signal past 2x by eight layers and
+    PyTorch's default (1/3) shrinks it past 4x by six; LeCun stays near 1 (above)."""
+    he = C.analytic(stack(variance.family_spec("he", "normal"), "selu", width, 8))
+    assert he.forward_drift >= 2.0
+    torch_default = C.analytic(stack(spec("RandomNormal", stddev=(1 / (3 * width)) ** 0.5),
+                                     "selu", width, 6))
+    assert torch_default.forward_drift <= 0.25
