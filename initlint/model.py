@@ -112,6 +112,9 @@ class InitSpec:
     #: to a Keras layer), with the framework's names it may have meant (``display`` holds it).
     rejected: bool = False
     suggestions: Tuple[str, ...] = ()
+    #: Memory allocated without values (``torch.empty``, ``torch.Tensor(n, m)``) that nothing
+    #: seen writes: the weight starts as whatever the memory held. ``family`` is unknown.
+    uninitialized: bool = False
 
     @property
     def is_default(self) -> bool:

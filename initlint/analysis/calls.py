@@ -430,6 +430,8 @@ class Calls(Core):
             owner.set_attribute(self, name, value, site)
         elif isinstance(owner, ClassV):
             owner.attrs[name] = value
+        elif not isinstance(owner, Const):
+            self.escape(value, site)  # stored on something not followed: handed to unseen code
 
     def isinstance_of(self, obj: Value, classes: Sequence[Value]) -> Optional[bool]:
         if isinstance(obj, Opaque):

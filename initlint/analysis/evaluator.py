@@ -323,6 +323,8 @@ class Evaluator(Imports, Expressions, Calls):
                 owner.items[key.value] = value
         elif isinstance(owner, Opaque):
             owner.set_item(self, key, value, site)
+        elif not isinstance(owner, Seq):
+            self.escape(value, site)  # stored in something not followed: handed to unseen code
 
     def _unpack(self, target: cst.BaseExpression, value: Value, scope: Scope,
                 stmt: cst.CSTNode) -> None:

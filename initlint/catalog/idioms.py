@@ -146,3 +146,13 @@ def data_name(name: str) -> bool:
 def not_a_weight_name(name: Optional[str]) -> bool:
     """A name that marks learned tokens, queries, tables or states rather than a weight."""
     return bool(name_tokens(name or "") & NOT_WEIGHT_WORDS)
+
+
+#: Methods that initialize a module's parameters by convention, called by the module itself,
+#: a parent or a training script (PyTorch's own modules call ``reset_parameters`` from
+#: ``__init__``; Hugging Face models ``post_init``; others ``apply(self._init_weights)``).
+INIT_METHOD_NAMES = ("reset_parameters", "_reset_parameters", "reset_params", "init_weights",
+                     "_init_weights", "init_weight", "_init_weight", "initialize",
+                     "initialize_weights", "_initialize_weights", "init_parameters",
+                     "_init_parameters", "init_params", "_init_params", "reset", "post_init",
+                     "weights_init", "weight_init")

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from ...analysis import Bound, UNKNOWN, Args, Const, Seq, Site, Value
+from ...analysis import Bound, UNKNOWN, Args, Const, Seq, Site, Unknown, Value
 from ...analysis.builtins import number
 from ...catalog import idioms
 from ...catalog import torch as T
@@ -20,7 +20,7 @@ from ..pyutil import UNKNOWN as MISSING
 from ..pyutil import is_num
 from .render import TorchSpelling
 from .state import State
-from .values import Dims, DrawV, LayerV, ParamV, RawV, TensorV
+from .values import Dims, DrawV, LayerV, ParamV, RawV, TensorV, maybe_written
 
 
 class Inits(State):
@@ -37,6 +37,7 @@ class Inits(State):
 
     def set_init(self, layer: Layer, role: str, spec: InitSpec) -> None:
         if self.ev.uncertain:
+            _maybe_written(layer, role)
             return  # under a guard initlint cannot decide: it may not run
         if role == "bias":
             if spec.family == "constant":
@@ -65,6 +66,7 @@ class Inits(State):
     def escape_weight(self, layer: Layer, role: str) -> None:
         """Code initlint cannot see received the weight: it may have set it."""
         if self.ev.uncertain:
+            _maybe_written(layer, role)
             return
         if role == "bias":
             layer.zero_bias = layer.uniform_bias = None
@@ -75,6 +77,8 @@ class Inits(State):
 
     def escape_layer(self, layer: Layer) -> None:
         if self.ev.uncertain:
+            for w in layer.weights:
+                _maybe_written(layer, w.role)
             return
         for w in layer.weights:
             w.init = _unknown_spec()
@@ -251,6 +255,10 @@ class Inits(State):
                 params[k] = float(n)
                 explicit = True
         spec = _draw_spec(d, params, explicit)
+        # Memory allocated under a guard initlint cannot decide is not followed: its value
+        # may be lost in the join with the other side, and with it every write.
+        spec.uninitialized = (d.distribution == "uninitialized" and _shape_args(q, args)
+                              and not self.ev.uncertain)
         call = site.node
         spec.display = self.source(call.func) if isinstance(call, cst.Call) else q
         spec.written = "draw"
@@ -302,12 +310,14 @@ class Inits(State):
             return got
         spec = draw.spec
         if spec.family == "unknown" and spec.distribution == "other":
-            spec = InitSpec("unknown", display=spec.display)
+            spec = InitSpec("unknown", display=spec.display, node=spec.node,
+                            uninitialized=spec.uninitialized)
         type_name = "Parameter" if "Parameter" in how else (
             "Variable" if "Variable" in how else "weight")
         layer = Layer(kind="dense", framework=draw.framework, type_name=type_name, node=node,
                       name=draw.name)
         layer.weights = [Weight("kernel", spec)]
+        layer.foreign = spec.foreign = draw.spec.foreign  # drawn in another module of the run
         facts = self.facts.of(layer)
         facts.raw, facts.dims, facts.draw = True, draw.dims, draw
         # A bare matrix product has no bias; an added bias is read where it is added.
@@ -449,6 +459,27 @@ def _kaiming(fn: str, get: Any) -> InitSpec:
     fam: Family = "he" if abs(scale - 2) < 0.05 else "lecun" if abs(scale - 1) < 1e-9 and (
         mode == "fan_in") else "scaled"
     return InitSpec(fam, dist, scale=scale, mode=mode)
+
+
+def _maybe_written(layer: Layer, role: str) -> None:
+    """A write under a guard initlint cannot decide: what it set is not known, but memory
+    left uninitialized may no longer be."""
+    w = layer.weight(role)
+    if w is not None:
+        w.init = maybe_written(w.init)
+
+
+def _shape_args(q: str, args: Args) -> bool:
+    """Whether a factory that leaves memory uninitialized was given a shape: sizes, or for
+    ``torch.empty`` a tuple of them. ``torch.Tensor([1, 2])`` and ``torch.Tensor(x)`` copy
+    data; ``torch.Tensor()`` is empty."""
+    pos = args.positional
+    if not pos or args.star_unknown:
+        return False
+    if q == "torch.empty" and len(pos) == 1 and isinstance(pos[0], Seq):
+        return all(number(v) is not None or isinstance(v, Unknown) for v in pos[0].items)
+    return all(number(v) is not None or (isinstance(v, Unknown) and not isinstance(v, Seq))
+               for v in pos)
 
 
 def _draw_spec(d: T.Draw, p: Dict[str, float], explicit: bool) -> InitSpec:

@@ -25,14 +25,14 @@ from ...analysis import (UNKNOWN, Args, ClassV, Const, Evaluator, External, Func
 from ...analysis.builtins import EXTERNAL
 from ...catalog import idioms
 from ...catalog import torch as T
-from ...model import Activation, Deprecation, Layer, Network, Stack
+from ...model import Activation, Deprecation, InitSpec, Layer, Network, Stack
 from ..pyutil import default_quote
 from . import names as N
 from .modules import Modules
 from .render import Renderer
 from .state import PassKey
 from .values import (INERT, ContainerV, LayerFacts, LayerV, ModuleMethodV, RawV, TensorV,
-                     TorchValue)
+                     TorchValue, maybe_written)
 
 
 class TorchReader:
@@ -97,6 +97,8 @@ class TorchHost(Modules, Host):
     # --- calls ------------------------------------------------------------------------------
 
     def call_external(self, ev: Any, name: str, args: Args, site: Site) -> Optional[Value]:
+        if "out" in args.keywords:  # ``torch.arange(n, out=w)`` writes ``w``
+            _handed_over(args.keywords["out"])
         kn = N.classify(name)
         if kn is not None:
             return self._torch_call(kn[0], kn[1], args, site)
@@ -178,6 +180,8 @@ class TorchHost(Modules, Host):
     def returned(self, ev: Any, fn: FunctionV, args: Args, value: Value, site: Site
                  ) -> Optional[Value]:
         name = fn.qualname.rsplit(".", 1)[-1]
+        for a in args.values():  # a helper of the linted code may have written this memory
+            _handed_over(a)
         if not self.applying:  # ``apply(zero_init)`` runs the function on every submodule
             self.zero_helper(name, args)
         act = N.NAMED_ACTIVATIONS.get(name.lower())
@@ -229,6 +233,14 @@ class TorchHost(Modules, Host):
         for inst in sorted(instances, key=lambda i: id(i) in owned):
             if not inst.extra.get("forward_done"):
                 ev.guarded(_forward(self, inst, id(inst) not in owned))
+        for inst in instances:
+            if any(_uninitialized(v) for _, v in self.tree(inst)):
+                ev.guarded(_init_methods(ev, inst))
+        if any(_applies_elsewhere(ev, fn) for fn in _functions(ev)):
+            # ``def _init_weights(self, module)`` that nothing here applied: a training script
+            # (``model.apply(model._init_weights)``) may write any parameter of the file.
+            for raw in list(self.raws.values()):
+                _handed_over(raw)
         for cls in ev.classes:
             if not self.module_class(cls) and self._draws_in_init(cls):
                 ev.guarded(_plain_class(ev, cls))
@@ -258,8 +270,8 @@ class TorchHost(Modules, Host):
         reps: Dict[tuple, Layer] = {}  # type: ignore[type-arg]
         for layer in self.layers:
             facts = self.facts.of(layer)
-            if facts.raw and not facts.used:
-                continue
+            if facts.raw and not facts.used and not layer.weights[0].init.uninitialized:
+                continue  # a draw never used as a weight; memory never written is kept
             _position(layer, facts)
             key = _facts(layer, facts)
             rep = reps.get(key)
@@ -307,6 +319,52 @@ def _used_unseen(seq: ContainerV) -> bool:
     initlint cannot follow (a message-passing ``propagate``, a hook), so what feeds it and
     what it feeds are unknown, and it is not judged as a network of its own."""
     return seq.owner is not None and bool(seq.owner.extra.get("forward_done"))
+
+
+def _handed_over(v: Value, depth: int = 0) -> None:
+    """Memory left uninitialized that a function received, itself or inside a container or
+    a branch's value: that function may have written it, so what it holds is not known."""
+    if isinstance(v, RawV):
+        v.layer.weights[0].init = maybe_written(v.layer.weights[0].init)
+    elif depth < 3 and isinstance(v, (OneOf, Seq, ContainerV)):
+        for item in (v.options if isinstance(v, OneOf) else v.items):
+            _handed_over(item, depth + 1)
+
+
+def _uninitialized(v: Value) -> bool:
+    return isinstance(v, RawV) and any(w.init.uninitialized for w in v.layer.weights)
+
+
+def _init_methods(ev: Evaluator, inst: InstanceV) -> Callable[[], object]:
+    """A module holding memory no init has written yet: run the methods that initialize by
+    convention (``reset_parameters``, ``_init_weights``...) that nothing here called, since a
+    parent or a training script may call them."""
+    def run() -> None:
+        site = ev.site(inst.cls.node)
+        for name in idioms.INIT_METHOD_NAMES:
+            method = ev.get_attribute(inst, name, site)
+            if isinstance(method, FunctionV) and id(method.node) not in ev.called \
+                    and not _applies_elsewhere(ev, method):
+                ev.call_function(method, Args(), site)
+    return run
+
+
+def _functions(ev: Evaluator) -> List[FunctionV]:
+    """The file's functions and its classes' methods."""
+    out = list(ev.functions)
+    for cls in ev.classes:
+        out.extend(v for v in cls.attrs.values() if isinstance(v, FunctionV))
+    return out
+
+
+def _applies_elsewhere(ev: Evaluator, fn: FunctionV) -> bool:
+    """An initializing function that takes the module to initialize (``def _init_weights(self,
+    module)``, ``def weights_init(m)``) and that nothing here called or applied."""
+    name = fn.qualname.rsplit(".", 1)[-1]
+    if name not in idioms.INIT_METHOD_NAMES or id(fn.node) in ev.called:
+        return False
+    params = [p.name.value for p in fn.node.params.params]
+    return len([p for p in params if p != "self"]) >= 1
 
 
 def _plain_class(ev: Evaluator, cls: ClassV) -> Callable[[], object]:

@@ -243,6 +243,8 @@ class ContainerV(ModuleValue):
             host(ev).container_add(self, value, k)
         elif isinstance(k, int) and self.exact and -len(self.items) <= k < len(self.items):
             self.items[k] = value
+        elif isinstance(value, RawV):  # under a key not known: its writes are not followed
+            value.layer.weights[0].init = maybe_written(value.layer.weights[0].init)
         return True
 
     def attribute(self, ev: "Core", name: str, site: Site) -> Optional[Value]:
@@ -359,6 +361,12 @@ class RawV(TorchValue):
             return self
         if name in ("T", "mT"):
             return TransposedV(self)
+        return None
+
+    def subscript(self, ev: "Core", key: Value, site: Site) -> Optional[Value]:
+        """A slice is a view: what is written through it is not followed."""
+        w = self.layer.weights[0]
+        w.init = maybe_written(w.init)
         return None
 
     def call_method(self, ev: "Core", name: str, args: Args, site: Site) -> Optional[Value]:
@@ -533,3 +541,11 @@ class Facts:
         if got is None:
             got = self._by_id[id(layer)] = (layer, LayerFacts())
         return got[1]
+
+
+def maybe_written(spec: InitSpec) -> InitSpec:
+    """Memory left uninitialized that something initlint does not follow received (a helper,
+    a slice): it may have been written, so what it holds is not known."""
+    if not spec.uninitialized:
+        return spec
+    return InitSpec("unknown", display="an unknown initializer", written="unknown")
