@@ -47,6 +47,20 @@ _VALID = [
         def forward(self, x):
             return x @ self.weight + self.bias
     """,
+    # A frozen pre-trained matrix (LoRA's W0), loaded from a checkpoint elsewhere.
+    """
+    import torch
+    import torch.nn as nn
+
+
+    class LoRALinear(nn.Module):
+        def __init__(self, n_in, n_out, r=4):
+            super().__init__()
+            self.weight = nn.Parameter(torch.empty(n_out, n_in))
+            self.weight.requires_grad = False
+            self.lora_a = nn.Parameter(torch.randn(r, n_in) / r)
+            self.lora_b = nn.Parameter(torch.zeros(n_out, r))
+    """,
     # Data, not a shape; and memory filled from a checkpoint.
     """
     import torch
@@ -105,7 +119,7 @@ _INVALID = [
 ]
 
 
-@rule("IL007", "uninitialized-parameter", "error",
+@rule("IL007", "uninitialized-parameter", "error", default=False,
       summary="Parameter allocated with torch.empty or torch.Tensor(n, m) that no init writes",
       example="""
           import torch
@@ -156,6 +170,12 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     Initialize the parameter where it is made or in `reset_parameters` (for example
     `nn.init.xavier_uniform_(self.w)`), or allocate it with values (`torch.zeros` for a bias).
     There is no automatic fix: which initializer fits is the author's choice.
+
+    ## Off by default
+    Memory allocated empty is often filled where initlint cannot follow: by a training
+    script of another module that replaces the parameter, or by a sharding or offloading
+    layer that copies values in. Until those are read, the rule is opt-in
+    (`--extend-select IL007`).
     """
     for w in layer.weights:
         spec = w.init

@@ -363,6 +363,14 @@ class RawV(TorchValue):
             return TransposedV(self)
         return None
 
+    def set_attribute(self, ev: "Core", name: str, value: Value, site: Site) -> bool:
+        """``w.requires_grad = False``: a frozen weight is a placeholder for loaded values
+        (a LoRA layer's pre-trained matrix), not one trained from its init."""
+        if name == "requires_grad":
+            w = self.layer.weights[0]
+            w.init = maybe_written(w.init)
+        return False
+
     def subscript(self, ev: "Core", key: Value, site: Site) -> Optional[Value]:
         """A slice is a view: what is written through it is not followed."""
         w = self.layer.weights[0]
