@@ -377,6 +377,9 @@ KERAS1_KWARGS = {"init": "kernel_initializer", "inner_init": "recurrent_initiali
 #: separable convolution's depthwise and pointwise kernels.
 KERAS1_INIT_KWARGS = {"init": ("kernel", "embeddings", "alpha", "depthwise", "pointwise"),
                       "inner_init": ("recurrent",)}
+#: What Keras 3 and tf.keras (Keras 2) say of a Keras 1 argument (run: ``Dense(4, init=...)``).
+KERAS1_REJECTED = ("Keras 3: ValueError: Unrecognized keyword arguments passed to {layer}: "
+                   "{{'{kw}': ...}} (tf.keras: TypeError: Keyword argument not understood)")
 
 # --- activations ------------------------------------------------------------------------------
 

@@ -249,8 +249,7 @@ class KerasHost(Host):
             news = [defn.weights[r][0] for r in K.KERAS1_INIT_KWARGS[kw] if r in defn.weights]
             if not news:
                 continue
-            why = (f"Keras 3: ValueError: Unrecognized keyword arguments passed to {type_name}: "
-                   f"{{'{kw}': ...}} (tf.keras: TypeError: Keyword argument not understood)")
+            why = K.KERAS1_REJECTED.format(layer=type_name, kw=kw)
             taken = any(a.keyword is not None and a.keyword.value in news for a in call.args)
             edits = ([Edit(arg.keyword, news[0])] if len(news) == 1 and not taken
                      and isinstance(arg.keyword, cst.Name) else [])
