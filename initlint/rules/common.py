@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from .. import checker
 from ..catalog import activations as A
@@ -98,6 +98,13 @@ def runs(stack: Stack) -> List[List[Layer]]:
     if cur:
         runs.append(cur)
     return [r for r in runs if len(r) >= 2]
+
+
+def run_count(layer: Layer, network: Network, counted: Callable[[str], bool]) -> int:
+    """How many layers of the layer's run (itself included) have an activation ``counted``
+    accepts: the evidence that a scale compounds. 0 when the layer's place is not known."""
+    run = run_of(layer, network)
+    return 0 if run is None else sum(1 for x in run if counted(x.activation.name))
 
 
 def run_of(layer: Layer, network: Network) -> Optional[List[Layer]]:

@@ -8,7 +8,7 @@ from .. import checker, variance
 from ..catalog import activations as A
 from ..model import Activation, Diagnostic, InitSpec, Layer, Weight
 from . import Case, Context, rule
-from .common import fmt, layer_label, request_for, run_of
+from .common import fmt, layer_label, request_for, run_count
 
 
 # --- cases: tests/test_rule_cases.py lints each with the rule selected ------------------------
@@ -325,8 +325,7 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
 def _alone(layer: Layer, ctx: Context) -> bool:
     """Nothing shows the layer's 0.71x compounding: its run holds no other ReLU-family layer (a
     classifier's one hidden layer, a time-embedding MLP), or its place is not known."""
-    run = run_of(layer, ctx.network)
-    return run is None or sum(1 for x in run if x.activation.name in A.RELU_FAMILY) < 2
+    return run_count(layer, ctx.network, lambda a: a in A.RELU_FAMILY) < 2
 
 
 def layer_figures(layer: Layer, w: Weight, new: str) -> str:

@@ -7,7 +7,7 @@ from typing import Iterator, List, Optional, Tuple, Union
 from .. import checker, variance
 from ..model import Diagnostic, InitSpec, Layer, Weight
 from . import Case, Context, rule
-from .common import fmt, layer_label, request_for, run_of
+from .common import fmt, layer_label, request_for, run_count
 
 #: How far fan_in * Var(W) may be from 1 and still count as LeCun's.
 TOLERANCE = 0.1
@@ -209,8 +209,8 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     """
     if layer.activation.name != "selu" or not layer.compounds:
         return
-    run = run_of(layer, ctx.network)
-    if run is None or sum(1 for x in run if x.activation.name == "selu") < 2:
+    depth = run_count(layer, ctx.network, lambda a: a == "selu")
+    if depth < 2:
         return  # one SELU layer, or a place not seen: nothing shows the drift compounding
     w = layer.activated_kernel
     if w is None:
@@ -218,7 +218,6 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     sw2 = _sw2(w)
     if sw2 is None or abs(sw2 - 1.0) <= TOLERANCE:
         return
-    depth = sum(1 for x in run if x.activation.name == "selu")
     drifts = _drifts(w, sw2, depth)
     grow = float(ctx.settings.get("drift-explode-warning", 2.0))
     shrink = float(ctx.settings.get("drift-vanish-info", 4.0))

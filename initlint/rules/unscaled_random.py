@@ -10,7 +10,7 @@ from ..catalog import idioms
 from ..model import Diagnostic, InitSpec, Layer, Network
 from . import Case, Context, rule, setting
 from .common import (deliberate_by_name, fmt, is_output_like, layer_label, recommended_family,
-                     request_for, run_of)
+                     request_for, run_count)
 
 #: Per-layer growth or shrinkage of the pre-activation std (against the recommended
 #: initializer) beyond which an explicitly chosen scale is reported.
@@ -489,9 +489,7 @@ def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optio
 def _compounds(layer: Layer, network: Network) -> bool:
     """Whether the layer's run holds another layer with an activation, through which a scale
     wrong for the width would compound. False when the layer's place is not known."""
-    run = run_of(layer, network)
-    return run is not None and sum(
-        1 for x in run if x.activation.name not in ("linear", "unknown")) >= 2
+    return run_count(layer, network, lambda a: a not in ("linear", "unknown")) >= 2
 
 
 def _nonzero_mean(spec: InitSpec) -> bool:
