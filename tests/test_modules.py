@@ -83,6 +83,7 @@ def test_the_command_line_follows_imports_of_the_tree(tmp_path):
         "proj/model.py": "from keras import layers, Sequential\nfrom config import KERNEL_INIT\n"
                          "m = Sequential([layers.Dense(8, activation='relu', "
                          "kernel_initializer=KERNEL_INIT), layers.Dense(8, activation='relu'), "
+                         "layers.Dense(8, activation='relu'), layers.Dense(8, activation='relu'), "
                          "layers.Dense(1)])\n",
     })
     r = run_cli("--isolated", "--format", "json", "--exit-zero", str(tmp_path / "proj"))
@@ -120,12 +121,17 @@ class Net(nn.Module):
         super().__init__()
         self.fc1 = nn.Linear(width, width)
         self.fc2 = nn.Linear(width, width)
+        self.fc3 = nn.Linear(width, width)
+        self.fc4 = nn.Linear(width, width)
         self.out = nn.Linear(width, 1)
         nn.init.xavier_uniform_(self.fc1.weight)
         nn.init.xavier_uniform_(self.fc2.weight)
+        for fc in (self.fc3, self.fc4):
+            nn.init.xavier_uniform_(fc.weight)
 
     def forward(self, x):
-        return self.out(F.relu(self.fc2(F.relu(self.fc1(x)))))
+        x = F.relu(self.fc2(F.relu(self.fc1(x))))
+        return self.out(F.relu(self.fc4(F.relu(self.fc3(x)))))
 """
 
 
@@ -143,8 +149,8 @@ def test_a_model_of_another_module_is_reported_where_it_is_written(tmp_path):
     r = run_cli("--isolated", "--format", "json", "--exit-zero", str(tmp_path / "proj"))
     found = sorted((os.path.basename(f["path"]), f["line"], f["code"])
                    for f in json.loads(r.stdout))
-    assert found == [("model.py", 11, "IL002"), ("model.py", 12, "IL002"),
-                     ("retrain.py", 4, "IL002")]
+    assert found == [("model.py", 13, "IL002"), ("model.py", 14, "IL002"),
+                     ("model.py", 16, "IL002"), ("retrain.py", 4, "IL002")]
 
 
 def test_a_run_put_together_here_from_another_modules_helper_is_reported_here(tmp_path):
@@ -161,3 +167,44 @@ def test_a_run_put_together_here_from_another_modules_helper_is_reported_here(tm
     r = run_cli("--isolated", "--format", "json", "--exit-zero", str(tmp_path / "proj"))
     found = [(os.path.basename(f["path"]), f["line"], f["code"]) for f in json.loads(r.stdout)]
     assert found == [("deep.py", 5, "IL102")]
+
+
+DECODER = """import torch.nn as nn
+
+
+class Conv(nn.Module):
+    def __init__(self, c_in, c_out):
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(1)
+        self.conv = nn.Conv2d(c_in, c_out, 3)
+
+    def forward(self, x):
+        return self.conv(self.pad(x))
+
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            Conv(64, 64), nn.ReLU(), Conv(64, 64), nn.ReLU(), Conv(64, 64), nn.ReLU(),
+            Conv(64, 64), nn.ReLU(), Conv(64, 64), nn.ReLU(), Conv(64, 64), nn.ReLU(),
+            Conv(64, 64), nn.ReLU(), Conv(64, 64), nn.ReLU(), Conv(64, 3),
+        )
+
+    def forward(self, x):
+        return self.body(x)
+"""
+
+
+def test_a_deep_run_of_another_module_built_without_arguments_is_reported_once(tmp_path):
+    """A training script that builds another module's model with no arguments gets the model
+    that module's own reading gets: the run is reported where it is written, not again at
+    the call."""
+    _tree(tmp_path, {
+        "proj/model.py": DECODER,
+        "proj/train.py": "import torch\nfrom model import Decoder\nnet = Decoder()\n"
+                         "net(torch.randn(1, 64, 8, 8))\n",
+    })
+    r = run_cli("--isolated", "--format", "json", "--exit-zero", str(tmp_path / "proj"))
+    found = [(os.path.basename(f["path"]), f["code"]) for f in json.loads(r.stdout)]
+    assert found == [("model.py", "IL103")]

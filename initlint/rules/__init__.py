@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import (Callable, ClassVar, Dict, FrozenSet, Iterable, List, Literal, Optional,
                     Protocol, Sequence, Set, Tuple, TypedDict, Union, overload)
 
+import libcst as cst
+
 from ..model import Applicability, Diagnostic, Edit, Fix, InitRequest, Layer, Network, Weight
 
 @dataclass
@@ -448,6 +450,21 @@ def _mixed(network: Network) -> FrozenSet[int]:
             kinds.setdefault(id(layer.origin or layer.node), set()).add(w.init.is_default)
     return frozenset(id(x) for x in network.layers
                      if len(kinds.get(id(x.origin or x.node), ())) > 1)
+
+
+def built_elsewhere(run: List[Layer]) -> bool:
+    """A run of layers that another module of the run writes and puts together, built here
+    by a call that passes nothing (``model = Model()`` in a training script): that module's
+    own reading builds the same model from the same defaults and reports the run where it is
+    written. A call with arguments may change the run (``dense_block(x, 12)``): it is judged
+    here."""
+    for layer in run:
+        if not _elsewhere(layer):
+            return False
+        call = layer.node
+        if not isinstance(call, cst.Call) or call.args:
+            return False
+    return True
 
 
 def _elsewhere(layer: Layer) -> bool:

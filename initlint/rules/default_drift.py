@@ -13,7 +13,7 @@ from typing import Iterator, List, Optional, Set, Tuple, Union
 from .. import checker, variance
 from ..catalog import activations as A
 from ..model import Diagnostic, Edit, Fix, InitSpec, Layer, Network, Severity, Stack
-from . import Case, Context, rule, setting
+from . import Case, Context, built_elsewhere, rule, setting
 from .common import fmt, modelled, recommended_family, request_for, runs, same_distribution
 
 #: Default thresholds on a run's drift factor (settings override them). Forward explosion is
@@ -335,6 +335,8 @@ def check(network: Network, ctx: Context) -> Iterator[Diagnostic]:
         for run in runs(stack):
             if any(id(x) in ctx.mixed for x in run):
                 continue  # a block whose copies are initialized differently: not in each
+            if built_elsewhere(run):
+                continue  # reported where it is written, by that module's own reading
             codes = {c for c in map(default_code, run) if c is not None}
             for code in sorted(codes):
                 d = _judge(run, code, ctx)
@@ -372,7 +374,8 @@ def _judge(run: List[Layer], code: str, ctx: Context) -> Optional[Diagnostic]:
     kernel = first.activated_kernel
     assert kernel is not None
     new = ctx.name(first, request_for(first, kernel.init, family="he"))
-    d = Diagnostic(code, severity, _run_message(run, kernel.init, what, new, r, rec), first.node,
+    d = Diagnostic(code, severity, _run_message(run, len(defaults), kernel.init, what, new, r,
+                                                rec), first.node,
                    _run_fix(defaults, new, ctx))
     d.layer = first
     return d
@@ -447,14 +450,17 @@ def _saturation(sat: float, ctx: Context) -> Optional[Tuple[Severity, str]]:
     return None
 
 
-def _run_message(run: List[Layer], spec: InitSpec, what: str, new: str, r: checker.Result,
-                 rec: checker.Result) -> str:
+def _run_message(run: List[Layer], n_default: int, spec: InitSpec, what: str, new: str,
+                 r: checker.Result, rec: checker.Result) -> str:
     depth = len(run)
     kinds = "/".join(sorted({layer.type_name for layer in run}))
     act = "/".join(sorted({layer.activation.name for layer in run}))
     names = [layer.name for layer in run if layer.name]
     span = f" ({names[0]} to {names[-1]})" if len(names) == len(run) else ""
-    return (f"{depth} {kinds} layers ({act}) at {_default_name(spec)}: "
+    # "6 Linear layers (relu), 2 of them at PyTorch's default init": the run is judged whole,
+    # the count says how many the fix changes.
+    at = "" if n_default == depth else f", {n_default} of them"
+    return (f"{depth} {kinds} layers ({act}){at} at {_default_name(spec)}: "
             f"{what} over them; use {new}\n"
             f"From the first to the last of these {depth} layers{span}: forward "
             f"{fmt(r.forward_drift)}x, backward {fmt(r.backward_drift)}x; {new} keeps "
