@@ -9,7 +9,7 @@ import pytest
 
 from conftest import FIXTURES, run_cli
 
-BAD = 'from keras import layers\nlayers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(layers.Input((8,))))\n'
+BAD = 'from keras import layers\nlayers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(layers.Input((8,))))))\n'
 GOOD = BAD.replace("glorot_uniform", "he_uniform")
 
 
@@ -466,6 +466,7 @@ def test_verbose_says_which_files_were_read_only_in_part(tmp_path):
     src = ("import keras\nfrom keras import layers\n"
            "m = keras.Sequential([layers.Dense(8, activation='relu', "
            "kernel_initializer='glorot_uniform'), layers.Dense(8, activation='relu'), "
+           "layers.Dense(8, activation='relu'), layers.Dense(8, activation='relu'), "
            "layers.Dense(1)])\n"
            "for a in range(60):\n    for b in range(60):\n        for c in range(60):\n"
            "            for d in range(60):\n                y = [a, b, c, d]\n")

@@ -15,7 +15,7 @@ from conftest import run_cli
 from initlint import config, files
 
 BAD = ('from keras import layers\n'
-       'layers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(layers.Input((8,))))\n'
+       'layers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(layers.Input((8,))))))\n'
        'layers.Dense(8, activation="relu", kernel_initializer="ones")\n')
 
 

@@ -56,7 +56,7 @@ def test_diff_on_clean_file_exits_zero(tmp_path):
     assert r.returncode == 0 and r.stdout == b""
 
 
-BAD = 'from keras import layers\nlayers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(layers.Input((8,))))\n'
+BAD = 'from keras import layers\nlayers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(layers.Input((8,))))))\n'
 
 
 @pytest.mark.parametrize(
@@ -72,16 +72,16 @@ BAD = 'from keras import layers\nlayers.Dense(8, activation="relu", kernel_initi
         (b"\xef\xbb\xbf" + BAD.encode(), b"\xef\xbb\xbf" + BAD.replace("glorot_uniform", "he_uniform")
          .encode()),
         # tabs and trailing spaces around the edit are untouched
-        (b"from keras import layers\nif True:\n\tm = layers.Dense(8,\t'relu' ,  kernel_initializer = 'glorot_uniform' )(layers.Dense(8, activation='relu')(None))  \n",
-         b"from keras import layers\nif True:\n\tm = layers.Dense(8,\t'relu' ,  kernel_initializer = 'he_uniform' )(layers.Dense(8, activation='relu')(None))  \n"),
+        (b"from keras import layers\nif True:\n\tm = layers.Dense(8,\t'relu' ,  kernel_initializer = 'glorot_uniform' )(layers.Dense(8, activation='relu')(layers.Dense(8, activation='relu')(layers.Dense(8, activation='relu')(None))))  \n",
+         b"from keras import layers\nif True:\n\tm = layers.Dense(8,\t'relu' ,  kernel_initializer = 'he_uniform' )(layers.Dense(8, activation='relu')(layers.Dense(8, activation='relu')(layers.Dense(8, activation='relu')(None))))  \n"),
         # a non-UTF-8 encoding cookie: the file stays latin-1, non-ASCII bytes intact
         (b"# -*- coding: latin-1 -*-\n# caf\xe9 \xa9\nfrom keras import layers\n"
-         b"d = layers.Dense(8, activation='relu', kernel_initializer='glorot_uniform')(layers.Dense(8, activation='relu')(None))  # \xe9\n",
+         b"d = layers.Dense(8, activation='relu', kernel_initializer='glorot_uniform')(layers.Dense(8, activation='relu')(layers.Dense(8, activation='relu')(layers.Dense(8, activation='relu')(None))))  # \xe9\n",
          b"# -*- coding: latin-1 -*-\n# caf\xe9 \xa9\nfrom keras import layers\n"
-         b"d = layers.Dense(8, activation='relu', kernel_initializer='he_uniform')(layers.Dense(8, activation='relu')(None))  # \xe9\n"),
+         b"d = layers.Dense(8, activation='relu', kernel_initializer='he_uniform')(layers.Dense(8, activation='relu')(layers.Dense(8, activation='relu')(layers.Dense(8, activation='relu')(None))))  # \xe9\n"),
         # non-ASCII characters before the edit on the same line (columns are characters)
-        ("from keras import layers\nd = {'é': layers.Dense(8, activation='relu', kernel_initializer='glorot_uniform')(layers.Dense(8, activation='relu')(None))}\n"
-         .encode(), "from keras import layers\nd = {'é': layers.Dense(8, activation='relu', kernel_initializer='he_uniform')(layers.Dense(8, activation='relu')(None))}\n"
+        ("from keras import layers\nd = {'é': layers.Dense(8, activation='relu', kernel_initializer='glorot_uniform')(layers.Dense(8, activation='relu')(layers.Dense(8, activation='relu')(layers.Dense(8, activation='relu')(None))))}\n"
+         .encode(), "from keras import layers\nd = {'é': layers.Dense(8, activation='relu', kernel_initializer='he_uniform')(layers.Dense(8, activation='relu')(layers.Dense(8, activation='relu')(layers.Dense(8, activation='relu')(None))))}\n"
          .encode()),
         # no newline at the end of the file
         (BAD.rstrip("\n").encode(), BAD.replace("glorot_uniform", "he_uniform").rstrip("\n").encode()),
@@ -121,7 +121,12 @@ def test_fix_never_writes_code_that_does_not_parse(monkeypatch):
 
 TWO_BAD = ('from keras import layers\n'
            'a = layers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")\n'
-           'b = layers.Dense(8, activation="relu", kernel_initializer="glorot_normal")(a(None))\n')
+           'b = layers.Dense(8, activation="relu", kernel_initializer="glorot_normal")(a(None))\n'
+           # three default-Glorot ReLU layers after them: a run deep enough for IL002 (4+ Glorot
+           # layers) even once b is fixed, so a's finding outlives the other fix
+           'c = layers.Dense(8, activation="relu")(b)\n'
+           'd = layers.Dense(8, activation="relu")(c)\n'
+           'e = layers.Dense(8, activation="relu")(d)\n')
 
 
 def _break_fix_on_line(monkeypatch, line: int):
@@ -172,7 +177,9 @@ def test_a_fix_that_would_not_parse_is_not_marked_fixable(monkeypatch, tmp_path)
 def test_fixes_sharing_an_edit_apply_once():
     src = ("from keras import layers, initializers\ninit = initializers.GlorotUniform()\n"
            "a = layers.Dense(8, activation='relu', kernel_initializer=init)\n"
-           "b = layers.Dense(8, activation='relu', kernel_initializer=init)(a(None))\n")
+           "b = layers.Dense(8, activation='relu', kernel_initializer=init)(a(None))\n"
+           "c = layers.Dense(8, activation='relu')(b)\n"
+           "d = layers.Dense(8, activation='relu')(c)\n")
     out = engine.lint_and_fix(src, engine.Options(fix="safe"))
     assert out.text == src.replace("GlorotUniform()", "HeUniform()")
     assert out.findings == []

@@ -195,7 +195,7 @@ def test_notebook_cell_coordinates_and_filter():
     r = run_cli("inspect", str(nb))
     assert r.returncode == 0, r.stderr
     out = r.stdout.decode()
-    assert f"{nb}:cell 4:line 1:col 9: sequential stack, 3 layers" in out
+    assert f"{nb}:cell 4:line 1:col 9: sequential stack, 6 layers" in out
     assert f"  {nb}:cell 4:line 3:col 5: Dense (dense, hidden, keras)" in out
     assert f"written string at {nb}:cell 4:line 3:col 61)" in out
     (group,) = _json(f"{nb}:cell 4:line 4")

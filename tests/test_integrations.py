@@ -15,7 +15,7 @@ import pytest
 from conftest import FIXTURES, ROOT
 
 BAD = ('from keras import layers\n'
-       'layers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(layers.Input((8,))))\n')
+       'layers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(layers.Input((8,))))))\n')
 
 
 def _need_git_checkout():

@@ -7,7 +7,7 @@ import json
 from conftest import FIXTURES, run_cli
 from initlint import engine
 
-BAD = 'layers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(layers.Input((8,))))'
+BAD = 'layers.Dense(8, activation="relu", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(layers.Input((8,))))))'
 HEAD = "from keras import layers\n"
 
 
@@ -96,9 +96,9 @@ def test_add_noqa_then_clean(tmp_path):
            + BAD + "  # noqa: IL001\n"
            + 'layers.Dense(8, activation="relu", kernel_initializer="glorot_uniform",\n'
            + '             name="a" \\\n'
-           + '             "b")(layers.Dense(8, activation="relu")(None))\n'
+           + '             "b")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(None))))\n'
            + 'layers.Dense(8, activation="relu", name="""x\n'
-           + '""", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(None))\n')
+           + '""", kernel_initializer="glorot_uniform")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(layers.Dense(8, activation="relu")(None))))\n')
     p.write_text(src)
     r = run_cli("--add-noqa", str(p))
     assert r.returncode == 0, r.stderr

@@ -68,8 +68,9 @@ def test_fix_keeps_a_foreign_layout(tmp_path):
     """Two-space indent, unsorted keys, a source held as one string, escaped non-ASCII and no
     trailing newline: all kept."""
     src = ("import torch.nn as nn\n%matplotlib inline\ntag = 'mlp'\n"
-           "fc = nn.Linear(256, 256)\nnn.init.xavier_uniform_(fc.weight)\n"
-           "net = nn.Sequential(fc, nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))\n# caf\u00e9")
+           "net = nn.Sequential(*[m for _ in range(4) for m in (nn.Linear(256, 256), nn.ReLU())],\n"
+           "                    nn.Linear(256, 10))\n"
+           "for i in range(0, 8, 2):\n    nn.init.xavier_uniform_(net[i].weight)\n# caf\u00e9")
     nb = {"nbformat": 4, "nbformat_minor": 2, "metadata": {"x": "\u00e9"},
           "cells": [{"source": src, "cell_type": "code", "outputs": [], "metadata": {},
                      "execution_count": None}]}
@@ -79,10 +80,10 @@ def test_fix_keeps_a_foreign_layout(tmp_path):
     assert run_cli("--fix", str(p)).returncode == 0
     new = p.read_text()
     fixed = json.loads(new)["cells"][0]["source"]
-    assert fixed == src.replace("nn.init.xavier_uniform_(fc.weight)",
-                                "nn.init.kaiming_uniform_(fc.weight, nonlinearity='relu')")
-    assert new == raw.replace("nn.init.xavier_uniform_(fc.weight)",
-                              "nn.init.kaiming_uniform_(fc.weight, nonlinearity='relu')")
+    assert fixed == src.replace("nn.init.xavier_uniform_(net[i].weight)",
+                                "nn.init.kaiming_uniform_(net[i].weight, nonlinearity='relu')")
+    assert new == raw.replace("nn.init.xavier_uniform_(net[i].weight)",
+                              "nn.init.kaiming_uniform_(net[i].weight, nonlinearity='relu')")
 
 
 def test_noqa_and_add_noqa_in_a_notebook(tmp_path):
@@ -139,9 +140,10 @@ def test_other_languages_are_skipped(tmp_path):
 def test_fix_keeps_an_empty_string_that_ends_a_source_list(tmp_path):
     """Some writers end a cell's source list with "" after a last line ending in a newline;
     splitlines() sees no line there, and the fix once dropped it."""
-    lines = ["import torch.nn as nn\n", "fc = nn.Linear(256, 256)\n",
-             "nn.init.xavier_uniform_(fc.weight)\n",
-             "net = nn.Sequential(fc, nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))\n", ""]
+    lines = ["import torch.nn as nn\n",
+             "net = nn.Sequential(*[m for _ in range(4) for m in (nn.Linear(256, 256), nn.ReLU())],\n",
+             "                    nn.Linear(256, 10))\n",
+             "for i in range(0, 8, 2):\n", "    nn.init.xavier_uniform_(net[i].weight)\n", ""]
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
                      "outputs": [], "source": lines}],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
@@ -150,5 +152,5 @@ def test_fix_keeps_an_empty_string_that_ends_a_source_list(tmp_path):
     p.write_text(raw)
     assert run_cli("--fix", str(p)).returncode == 0
     assert p.read_text() == raw.replace(
-        "nn.init.xavier_uniform_(fc.weight)",
-        'nn.init.kaiming_uniform_(fc.weight, nonlinearity=\\"relu\\")')
+        "nn.init.xavier_uniform_(net[i].weight)",
+        'nn.init.kaiming_uniform_(net[i].weight, nonlinearity=\\"relu\\")')

@@ -305,11 +305,13 @@ class Net(keras.Model):
     def __init__(self, act="relu"):
         super().__init__()
         self.a = layers.Dense(64, activation=act, kernel_initializer="glorot_uniform")
-        self.a2 = layers.Dense(64, activation="relu", kernel_initializer="he_uniform")
+        self.a2 = layers.Dense(64, activation="relu")
+        self.a3 = layers.Dense(64, activation="relu")
+        self.a4 = layers.Dense(64, activation="relu")
         self.b = layers.Dense(10)
 
     def call(self, x):
-        return self.b(self.a2(self.a(x)))
+        return self.b(self.a4(self.a3(self.a2(self.a(x)))))
 
 net = Net()
 net.compile(optimizer="adam", loss="mse")
@@ -336,6 +338,7 @@ import sys
 from keras import layers, Sequential
 init = "glorot_uniform" if sys.argv[1] else "glorot_normal"
 m = Sequential([layers.Dense(8, activation="relu", kernel_initializer=init),
+               layers.Dense(8, activation="relu"), layers.Dense(8, activation="relu"),
                layers.Dense(8, activation="relu"), layers.Dense(1)])
 """
     spec = read(src).layers[0].weight("kernel").init
@@ -366,6 +369,7 @@ def test_a_finding_in_a_helper_names_the_call_that_made_it_true():
 def block(u, act="relu"):
     return layers.Dense(u, activation=act, kernel_initializer="glorot_uniform")
 m = Sequential([block(8, act="tanh"), block(8), layers.Dense(8, activation="relu"),
+               layers.Dense(8, activation="relu"), layers.Dense(8, activation="relu"),
                layers.Dense(1)])
 """
     (found,) = lint(src)
@@ -379,7 +383,8 @@ from keras import layers
 model = keras.Sequential([keras.Input((8,)),
     layers.Dense(16, activation="relu", kernel_initializer="glorot_uniform", name="a"),
     layers.Dense(16, activation="relu", kernel_initializer="glorot_uniform", name="b"),
-    layers.Dense(1)])
+    layers.Dense(16, activation="relu"), layers.Dense(16, activation="relu"),
+    layers.Dense(16, activation="relu"), layers.Dense(1)])
 keras.utils.plot_model(model)
 print(model, iter([model]))
 model.get_layer("a").set_weights(weights)
@@ -396,7 +401,9 @@ class Block(layers.Layer):
     def __init__(self):
         super().__init__()
         self.fc = layers.Dense(32, activation="relu", kernel_initializer="glorot_uniform")
-        self.fc2 = layers.Dense(32, activation="relu", kernel_initializer="he_uniform")
+        self.fc2 = layers.Dense(32, activation="relu")
+        self.fc3 = layers.Dense(32, activation="relu")
+        self.fc4 = layers.Dense(32, activation="relu")
         self.out = layers.Dense(4)
 
     def build(self, shape):
@@ -404,7 +411,7 @@ class Block(layers.Layer):
 
     def call(self, x):
         self.add_loss(0.0)
-        return self.out(self.fc2(self.fc(x))) * self.scale
+        return self.out(self.fc4(self.fc3(self.fc2(self.fc(x))))) * self.scale
 """
     assert _codes(src) == [(7, "IL002")]
 
@@ -414,7 +421,8 @@ def test_weights_restored_after_training_do_not_hide_the_initializer():
 from keras import layers
 model = keras.Sequential([keras.Input((8,)),
     layers.Dense(16, activation="relu", kernel_initializer="glorot_uniform"),
-    layers.Dense(16, activation="relu", kernel_initializer="he_uniform"), layers.Dense(1)])
+    layers.Dense(16, activation="relu"), layers.Dense(16, activation="relu"),
+    layers.Dense(16, activation="relu"), layers.Dense(1)])
 model.compile("adam", "mse")
 model.fit(x, y)
 model.load_weights("best.weights.h5")
@@ -432,7 +440,7 @@ def test_a_class_built_by_initlint_itself_names_no_call():
     (found,) = lint(src)
     assert found[:2] == (8, "IL002") and "Built by" not in found[2]
     (named,) = lint(src + "net = Net()\n")
-    assert named[2].endswith("\nBuilt by the call to Net() at 15:7.")
+    assert named[2].endswith("\nBuilt by the call to Net() at 17:7.")
 
 
 def test_constant_weights_set_after_construction_are_read():

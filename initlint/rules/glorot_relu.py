@@ -8,7 +8,8 @@ from .. import checker, variance
 from ..catalog import activations as A
 from ..model import Activation, Diagnostic, InitSpec, Layer, Weight
 from . import Case, Context, rule
-from .common import fmt, layer_label, request_for, run_count
+from .common import fmt, layer_label, request_for, run_of
+from .default_drift import THRESHOLDS
 
 
 # --- cases: tests/test_rule_cases.py lints each with the rule selected ------------------------
@@ -112,6 +113,67 @@ _VALID = [
         def forward(self, a, b):
             return self.fc(torch.cat([a, b], 1)).sigmoid()
     """,
+    # Keras: a diffusion model's time-embedding MLP, Glorot's fan_avg variance through a
+    # helper, two SiLU layers before the embedding is added to the image features: 0.5x of
+    # He's signal over two layers is not a stack that training notices.
+    """
+    import keras
+    from keras import layers
+
+
+    def kernel_init(scale):
+        return keras.initializers.VarianceScaling(scale, mode="fan_avg", distribution="uniform")
+
+
+    def time_mlp(units):
+        def apply(t):
+            t = layers.Dense(units, activation="swish", kernel_initializer=kernel_init(1.0))(t)
+            return layers.Dense(units, kernel_initializer=kernel_init(1.0))(t)
+        return apply
+
+
+    image = keras.Input((32, 32, 64))
+    t = time_mlp(256)(keras.Input((64,)))
+    t = layers.Dense(64, kernel_initializer=kernel_init(1.0))(keras.activations.swish(t))
+    x = layers.Add()([layers.Conv2D(64, 3, padding="same")(image), t[:, None, None, :]])
+    model = keras.Model(image, layers.GroupNormalization(8)(x))
+    """,
+    # Keras: an encoder's stem conv (3 channels in, 64 out: Glorot keeps 0.22x of He's std),
+    # then blocks normalized before their activation: one layer is not a stack, and the next
+    # block's normalization divides its scale out.
+    """
+    import keras
+    import tensorflow_addons as tfa
+    from keras import layers
+
+
+    def down(channels, norm=True):
+        block = keras.Sequential()
+        block.add(layers.Conv2D(channels, 3, strides=2, padding="same", use_bias=False,
+                                kernel_initializer=keras.initializers.GlorotNormal()))
+        if norm:
+            block.add(tfa.layers.InstanceNormalization())
+        block.add(layers.LeakyReLU(0.2))
+        return block
+
+
+    image = keras.Input((256, 256, 3))
+    x = down(64, norm=False)(image)
+    x = down(128)(x)
+    x = down(256)(x)
+    model = keras.Model(image, layers.Dense(8)(layers.Flatten()(x)))
+    """,
+    # PyTorch: three Xavier ReLU layers lose 0.35x of He's signal, less than the 4x the
+    # drift rules start at.
+    """
+    import torch.nn as nn
+
+    net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                        nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    for m in net.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+    """,
 ]
 
 _INVALID = [
@@ -120,13 +182,17 @@ _INVALID = [
 
         x = layers.Input((64,))
         hidden = layers.Dense(64, activation="relu", kernel_initializer="glorot_uniform")(x)
-        out = layers.Dense(64, activation="relu")(hidden)
+        for _ in range(3):
+            hidden = layers.Dense(64, activation="relu")(hidden)
+        out = layers.Dense(10)(hidden)
         """, line=4, fixed="""
         from keras import layers
 
         x = layers.Input((64,))
         hidden = layers.Dense(64, activation="relu", kernel_initializer="he_uniform")(x)
-        out = layers.Dense(64, activation="relu")(hidden)
+        for _ in range(3):
+            hidden = layers.Dense(64, activation="relu")(hidden)
+        out = layers.Dense(10)(hidden)
         """),
     # The class keeps its alias and seed; normal stays normal.
     Case("""
@@ -134,11 +200,15 @@ _INVALID = [
         from keras import initializers as inits
 
         model = keras.Sequential([
-            keras.Input((32, 8)),
+            keras.Input((64, 8)),
             keras.layers.Conv1D(16, 3, activation="elu",
                                 kernel_initializer=inits.GlorotNormal(seed=3)),
             keras.layers.Conv1D(16, 3, activation="elu",
                                 kernel_initializer=inits.GlorotNormal(seed=4)),
+            keras.layers.Conv1D(16, 3, activation="elu",
+                                kernel_initializer=inits.GlorotNormal(seed=5)),
+            keras.layers.Conv1D(16, 3, activation="elu",
+                                kernel_initializer=inits.GlorotNormal(seed=6)),
             keras.layers.Dense(1),
         ])
         """, fixed="""
@@ -146,11 +216,15 @@ _INVALID = [
         from keras import initializers as inits
 
         model = keras.Sequential([
-            keras.Input((32, 8)),
+            keras.Input((64, 8)),
             keras.layers.Conv1D(16, 3, activation="elu",
                                 kernel_initializer=inits.HeNormal(seed=3)),
             keras.layers.Conv1D(16, 3, activation="elu",
                                 kernel_initializer=inits.HeNormal(seed=4)),
+            keras.layers.Conv1D(16, 3, activation="elu",
+                                kernel_initializer=inits.HeNormal(seed=5)),
+            keras.layers.Conv1D(16, 3, activation="elu",
+                                kernel_initializer=inits.HeNormal(seed=6)),
             keras.layers.Dense(1),
         ])
         """),
@@ -162,14 +236,19 @@ _INVALID = [
         class Net(nn.Module):
             def __init__(self):
                 super().__init__()
-                self.fc1 = nn.Linear(784, 256)
+                self.fc1 = nn.Linear(256, 256)
                 self.fc2 = nn.Linear(256, 256)
-                self.fc3 = nn.Linear(256, 10)
+                self.fc3 = nn.Linear(256, 256)
+                self.fc4 = nn.Linear(256, 256)
+                self.out = nn.Linear(256, 10)
                 nn.init.xavier_uniform_(self.fc1.weight)
                 nn.init.xavier_uniform_(self.fc2.weight, gain=1.0)
+                nn.init.xavier_uniform_(self.fc3.weight)
+                nn.init.xavier_uniform_(self.fc4.weight)
 
             def forward(self, x):
-                return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+                x = F.relu(self.fc2(F.relu(self.fc1(x))))
+                return self.out(F.relu(self.fc4(F.relu(self.fc3(x)))))
         """, fixed="""
         import torch.nn as nn
         import torch.nn.functional as F
@@ -178,14 +257,19 @@ _INVALID = [
         class Net(nn.Module):
             def __init__(self):
                 super().__init__()
-                self.fc1 = nn.Linear(784, 256)
+                self.fc1 = nn.Linear(256, 256)
                 self.fc2 = nn.Linear(256, 256)
-                self.fc3 = nn.Linear(256, 10)
+                self.fc3 = nn.Linear(256, 256)
+                self.fc4 = nn.Linear(256, 256)
+                self.out = nn.Linear(256, 10)
                 nn.init.kaiming_uniform_(self.fc1.weight, nonlinearity="relu")
                 nn.init.kaiming_uniform_(self.fc2.weight, nonlinearity="relu")
+                nn.init.kaiming_uniform_(self.fc3.weight, nonlinearity="relu")
+                nn.init.kaiming_uniform_(self.fc4.weight, nonlinearity="relu")
 
             def forward(self, x):
-                return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+                x = F.relu(self.fc2(F.relu(self.fc1(x))))
+                return self.out(F.relu(self.fc4(F.relu(self.fc3(x)))))
         """),
     # The leaky slope goes into the fix.
     Case("""
@@ -199,13 +283,19 @@ _INVALID = [
                 super().__init__()
                 self.conv = nn.Conv2d(3, 64, 4, 2, 1)
                 self.conv2 = nn.Conv2d(64, 64, 3, 1, 1)
+                self.conv3 = nn.Conv2d(64, 64, 3, 1, 1)
+                self.conv4 = nn.Conv2d(64, 64, 3, 1, 1)
                 self.fc = nn.Linear(64 * 16 * 16, 1)
                 init.xavier_normal_(self.conv.weight)
                 init.xavier_normal_(self.conv2.weight)
+                init.xavier_normal_(self.conv3.weight)
+                init.xavier_normal_(self.conv4.weight)
 
             def forward(self, x):
                 x = F.leaky_relu(self.conv(x), 0.2)
-                return self.fc(F.leaky_relu(self.conv2(x), 0.2).flatten(1))
+                x = F.leaky_relu(self.conv2(x), 0.2)
+                x = F.leaky_relu(self.conv3(x), 0.2)
+                return self.fc(F.leaky_relu(self.conv4(x), 0.2).flatten(1))
         """, fixed="""
         from torch import nn
         from torch.nn import init
@@ -217,13 +307,19 @@ _INVALID = [
                 super().__init__()
                 self.conv = nn.Conv2d(3, 64, 4, 2, 1)
                 self.conv2 = nn.Conv2d(64, 64, 3, 1, 1)
+                self.conv3 = nn.Conv2d(64, 64, 3, 1, 1)
+                self.conv4 = nn.Conv2d(64, 64, 3, 1, 1)
                 self.fc = nn.Linear(64 * 16 * 16, 1)
                 init.kaiming_normal_(self.conv.weight, a=0.2, nonlinearity="leaky_relu")
                 init.kaiming_normal_(self.conv2.weight, a=0.2, nonlinearity="leaky_relu")
+                init.kaiming_normal_(self.conv3.weight, a=0.2, nonlinearity="leaky_relu")
+                init.kaiming_normal_(self.conv4.weight, a=0.2, nonlinearity="leaky_relu")
 
             def forward(self, x):
                 x = F.leaky_relu(self.conv(x), 0.2)
-                return self.fc(F.leaky_relu(self.conv2(x), 0.2).flatten(1))
+                x = F.leaky_relu(self.conv2(x), 0.2)
+                x = F.leaky_relu(self.conv3(x), 0.2)
+                return self.fc(F.leaky_relu(self.conv4(x), 0.2).flatten(1))
         """),
 ]
 
@@ -238,6 +334,8 @@ _INVALID = [
               keras.Input((256,)),
               layers.Dense(256, activation="relu", kernel_initializer="glorot_uniform"),
               layers.Dense(256, activation="relu"),
+              layers.Dense(256, activation="relu"),
+              layers.Dense(256, activation="relu"),
               layers.Dense(10),
           ])
       """,
@@ -248,6 +346,8 @@ _INVALID = [
           model = keras.Sequential([
               keras.Input((256,)),
               layers.Dense(256, activation="relu", kernel_initializer="he_uniform"),
+              layers.Dense(256, activation="relu"),
+              layers.Dense(256, activation="relu"),
               layers.Dense(256, activation="relu"),
               layers.Dense(10),
           ])
@@ -295,37 +395,69 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     is not reported: normalization divides out the kernel's scale, so Glorot and He give the
     same signal. Neither is a layer inside a residual branch (x + F(x), as in transformer MLP
     blocks): the branch's gain is added to the signal, not multiplied into it layer after
-    layer. Nor is a layer whose run holds no other ReLU-family layer (a classifier's one hidden
-    layer, a time-embedding MLP): 0.71x once does not compound. Nor is a layer whose place
-    initlint cannot see (nothing it reads feeds the layer or consumes its output): that is no
-    evidence that anything compounds.
+    layer. Nor is a layer whose place initlint cannot see (nothing it reads feeds the layer or
+    consumes its output): that is no evidence that anything compounds.
+
+    ## How deep is deep enough
+    The loss compounds only along a run of layers (no normalization or residual sum between
+    them), so the rule reports a Glorot layer only when the Glorot layers of its run, written
+    out or Keras's default, lose at least 4x of the signal's std against He: the vanishing
+    threshold the drift rules start at (`drift-vanish-info`). That takes four ReLU-family
+    layers (0.71^4 = 0.25). One to three (a classifier's hidden layer, a time-embedding MLP)
+    lose 0.71x to 0.35x, which training does not notice: in the training runs behind the
+    thresholds, PyTorch's default, which loses more per layer (0.41x), did no practical harm at
+    depth 3 or 5.
     """
     act = layer.activation
     if not act.known or act.name not in A.RELU_FAMILY:
         return
     if not layer.compounds:
         return  # the scale is renormalized, added to the signal, or it gates another one
-    if _alone(layer, ctx):
-        return  # one such layer between others: nothing compounds
     kernel = layer.activated_kernel  # a separable conv's depthwise kernel is not activated
-    for w in [kernel] if kernel is not None else []:
-        spec = w.init
-        if spec.family != "glorot" or spec.is_default:
-            continue  # a framework default is IL102's (Keras) or not Glorot at all
-        if spec.gain is not None and spec.gain != 1.0:
+    if kernel is None or not _glorot(kernel.init):
+        return  # a framework default is IL102's (Keras) or not Glorot at all
+    if not _compounds(layer, ctx):
+        return  # the run is too short for its loss against He to matter
+    spec = kernel.init
+    req = request_for(layer, spec, family="he")
+    new = ctx.name(layer, req)
+    msg = f"{layer_label(layer)} ({act.name}): {spec.display} " + layer_figures(layer, kernel, new)
+    fix = ctx.fix(layer, kernel, req, "safe", f"Use {new}")
+    node = spec.node if spec.node is not None else layer.node
+    yield Diagnostic("IL002", "warning", msg, node, fix)
+
+
+def _glorot(spec: InitSpec, explicit: bool = True) -> bool:
+    """A Glorot/Xavier initializer at its own scale (gain 1); written out by the user unless
+    ``explicit`` is False (then Keras's default counts too)."""
+    return (spec.family == "glorot" and not (explicit and spec.is_default)
+            and (spec.gain is None or spec.gain == 1.0))
+
+
+def _compounds(layer: Layer, ctx: Context) -> bool:
+    """Whether the Glorot layers of the layer's run (written out or Keras's default) lose
+    enough against He to be reported: the vanishing threshold every drift rule starts at
+    (`drift-vanish-info`, 4x). One to three such layers (a classifier's hidden layer, a
+    time-embedding MLP) lose 0.71x to 0.35x, which training does not notice; four lose 4x.
+    False when the layer's place is not known, or when the run holds no other ReLU-family
+    layer: one layer, however tapered its fans (a 3->64 stem conv loses 0.22x against He),
+    is not a stack, and the layer after it may renormalize what it gets."""
+    run = run_of(layer, ctx.network)
+    if run is None or sum(1 for x in run if x.activation.name in A.RELU_FAMILY) < 2:
+        return False  # one such layer (a stem conv before a normalized one) is not a stack
+    rel = 1.0
+    for x in run:
+        w = x.activated_kernel
+        if (w is None or not x.activation.known or x.activation.name not in A.RELU_FAMILY
+                or not _glorot(w.init, explicit=False)):
             continue
-        req = request_for(layer, spec, family="he")
-        new = ctx.name(layer, req)
-        msg = f"{layer_label(layer)} ({act.name}): {spec.display} " + layer_figures(layer, w, new)
-        fix = ctx.fix(layer, w, req, "safe", f"Use {new}")
-        node = spec.node if spec.node is not None else layer.node
-        yield Diagnostic("IL002", "warning", msg, node, fix)
-
-
-def _alone(layer: Layer, ctx: Context) -> bool:
-    """Nothing shows the layer's 0.71x compounding: its run holds no other ReLU-family layer (a
-    classifier's one hidden layer, a time-embedding MLP), or its place is not known."""
-    return run_count(layer, ctx.network, lambda a: a in A.RELU_FAMILY) < 2
+        fi, fo = variance.square_fans(w.fan_in, w.fan_out)
+        g_now = _gain(w.init, x.activation, fi, fo)
+        g_he = _gain(variance.family_spec("he"), x.activation, fi, fo)
+        if g_now is not None and g_he:
+            rel *= g_now / g_he
+    threshold = float(ctx.settings.get("drift-vanish-info", THRESHOLDS["drift-vanish-info"]))
+    return rel <= 1 / threshold * (1 + 1e-9)
 
 
 def layer_figures(layer: Layer, w: Weight, new: str) -> str:

@@ -15,15 +15,19 @@ _VALID: List[Union[str, Case]] = [
     Case("""
         from keras import layers
 
-        x = layers.Dense(64, "relu")(layers.Input((64,)))
+        x = layers.Input((64,))
+        for _ in range(3):
+            x = layers.Dense(64, "relu")(x)
         hidden = layers.Dense(64, "relu", kernel_initializer="glorot_uniform")(x)  # noqa: IL002
         """, also=("IL002",)),
     Case("""
         import torch.nn as nn
 
         net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(),
+                            nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(),
                             nn.Linear(8, 1))
-        nn.init.xavier_uniform_(net[0].weight)  # noqa: IL002
+        for i in (0, 2, 4, 6):
+            nn.init.xavier_uniform_(net[i].weight)  # noqa: IL002
         """, also=("IL002",)),
     # Other tools' codes and a bare noqa are left alone.
     """
