@@ -6,8 +6,9 @@ import math
 from typing import Iterator, Optional, Tuple
 
 from .. import checker, variance
+from ..catalog import activations as A
 from ..catalog import idioms
-from ..model import Diagnostic, InitSpec, Layer, Network
+from ..model import Diagnostic, InitSpec, Layer, Network, Severity
 from . import Case, Context, rule, setting
 from .common import (deliberate_by_name, fmt, is_output_like, layer_label, recommended_family,
                      request_for, run_count)
@@ -412,6 +413,14 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     initializer, or, with the fan-in unknown, when it is 0.2 or more. Output layers with an
     explicit scale are left alone.
 
+    A default scale is judged by the variance checker at the layer's width: within 2x of the
+    recommended pre-activation std it is not reported (std 1 at fan-in 2 is fine), nor is a
+    larger one into tanh or sigmoid units while at most 10% of them saturate (their output
+    is bounded, so nothing grows past them). A one-layer model (a linear or logistic
+    regression) is reported only when its scale is more than 4x off, since nothing
+    compounds, and at an unknown width at most as `info`. An output layer's finding is at most `info` unless its units saturate: its
+    scale sets the first logits, not a signal that the layers after it multiply.
+
     ## Why is this bad?
     The pre-activation std of a layer is std(W) * sqrt(fan_in) for unit inputs. With std 0.05
     that is 0.18 at fan-in 13 (the signal shrinks layer by layer) and 1.6 at fan-in 1024 (it
@@ -438,8 +447,27 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
         if msg is None:
             continue
         fix = ctx.fix(layer, w, req, "unsafe", f"Use {new}")
-        yield Diagnostic("IL003", "warning", msg, spec.node if spec.node is not None else layer.node,
+        # An output's first logits, or a one-layer model at a width not known: at most info.
+        severity: Severity = ("info" if _logits(layer, spec, w.fan_in, w.fan_out)
+                              or (alone and w.fan_in is None) else "warning")
+        yield Diagnostic("IL003", severity, msg, spec.node if spec.node is not None else layer.node,
                          fix)
+
+
+def _logits(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optional[int]
+            ) -> bool:
+    """An output layer whose units do not saturate: its scale sets the first logits, not a
+    signal that compounds, so its finding is at most info. A saturated tanh or sigmoid output
+    loses its gradient and stays a warning."""
+    act = layer.activation.name
+    facts = A.facts(act)
+    if not is_output_like(layer) or not (act in ("linear", "unknown", "sigmoid") or (
+            facts is not None and facts.family == "output")):
+        return False  # a ReLU "output" is a hidden layer whose consumer is not seen
+    if fan_in is None:
+        return True
+    _, sat = _checked(layer, spec, fan_in, fan_out)
+    return sat is None or sat <= 0.1
 
 
 def _checked(layer: Layer, spec: InitSpec, fan_in: int, fan_out: Optional[int]
@@ -524,7 +552,7 @@ def _head(layer: Layer, spec: InitSpec) -> Tuple[str, str]:
 
 
 def _left_alone(layer: Layer, spec: InitSpec, ratio: float, ratio_limit: float,
-                saturating: bool, alone: bool) -> bool:
+                saturating: bool, alone: bool, bounded: bool) -> bool:
     """Whether a draw at a known fan-in is not reported: a scale the user chose on an output,
     a residual end or a layer named as deliberate, or one within ``ratio_limit`` of the
     recommended; or a one-layer model the draw does no harm to."""
@@ -533,9 +561,16 @@ def _left_alone(layer: Layer, spec: InitSpec, ratio: float, ratio_limit: float,
             return True
         if 1 / ratio_limit <= ratio <= ratio_limit:
             return True
-    # A one-layer model (a linear regression's theta = randn(2, 1)) at a width where the
-    # checker finds nothing wrong: there is no depth for the scale to compound over.
-    return 0.5 <= ratio <= 2 and not saturating and alone
+    if alone:
+        # A one-layer model (a linear or logistic regression's W = randn(n_in, 1)): no depth
+        # for the scale to compound over, and with cross-entropy a saturated output still
+        # gets its full gradient (p - y). Only a scale far off the width is worth a word.
+        return 1 / ratio_limit <= ratio <= ratio_limit
+    if not saturating and (0.5 <= ratio <= 2 or (ratio > 1 and bounded)):
+        # Within 2x of the recommended std (std 1 at fan-in 2), or larger into tanh or sigmoid
+        # units that do not saturate: their output is bounded, so nothing grows past them.
+        return True
+    return False
 
 
 def _at_fan_in(layer: Layer, spec: InitSpec, fan_in: int, fan_out: Optional[int],
@@ -547,14 +582,11 @@ def _at_fan_in(layer: Layer, spec: InitSpec, fan_in: int, fan_out: Optional[int]
         return None
     ratio = pre / rec
     saturating = sat is not None and sat > 0.1
-    if _left_alone(layer, spec, ratio, ratio_limit, saturating, alone):
+    if _left_alone(layer, spec, ratio, ratio_limit, saturating, alone, sat is not None):
         return None
     head, why = _head(layer, spec)
     nonzero_mean = _nonzero_mean(spec)
-    if 0.5 <= ratio <= 2:
-        consequence = "the scale is right for this width only"
-    else:
-        consequence = "the signal shrinks" if ratio < 1 else "the signal grows"
+    consequence = "the signal shrinks" if ratio < 1 else "the signal grows"
     first = (f"{head}; use {new}" if nonzero_mean else
              f"{head}: pre-activation std {fmt(pre)} (fan-in {fan_in}); use {new}")
     if saturating:
