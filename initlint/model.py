@@ -166,6 +166,12 @@ class Weight:
     fan_out: Optional[int] = None
     #: Receptive-field size (product of kernel dims) folded into both fans; 1 for dense.
     receptive: int = 1
+    #: A hand-made weight that is not a leaf tensor: a draw made with ``requires_grad=True``,
+    #: then scaled (``torch.randn(n, m, requires_grad=True) * 0.01``). Its ``.grad`` stays
+    #: None, so an optimizer never updates it. ``leaf_fix`` rewrites it as a leaf, in the
+    #: user's spelling, when the reader can.
+    non_leaf: bool = False
+    leaf_fix: Optional["Edit"] = None
 
 
 @dataclass(eq=False)

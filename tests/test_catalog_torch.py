@@ -242,3 +242,29 @@ def test_deprecated_spellings_warn_and_missing_ones_do_not_exist():
     for old, new in T.MISSING_INIT.items():
         assert not hasattr(torch.nn.init, old), old
         assert callable(getattr(torch.nn.init, new))
+
+
+def test_il008_non_leaf_weights_get_no_gradient_and_the_fix_does():
+    """IL008's fact, run for real: its invalid case's weights stay without a gradient after
+    backward, and its fixed form's get one, with the same values for the same seed."""
+    from initlint.rules import REGISTRY, _load
+
+    _load()
+    case = REGISTRY["IL008"].invalid[0]
+    x = torch.randn(4, 784)
+
+    def grads(src):
+        torch.manual_seed(0)
+        scope = {"x": x}
+        exec(compile(src, "<case>", "exec"), scope)
+        scope["logits"].sum().backward()
+        return scope["W1"], scope["W2"]
+
+    before = grads(case.source)
+    after = grads(case.fixed)
+    assert [w.is_leaf for w in before] == [False, False]
+    assert [w.is_leaf for w in after] == [True, True]
+    with pytest.warns(UserWarning, match="is not a leaf"):
+        assert before[0].grad is None
+    assert after[0].grad is not None and after[1].grad is not None
+    assert all(torch.equal(a.detach(), b.detach()) for a, b in zip(before, after))

@@ -212,6 +212,15 @@ _VALID = [
 ]
 
 _INVALID = [
+    # An output layer's std 1 after a He-scaled hidden layer: logits of std 16 at the start,
+    # worth a word, not an alarm (at most info).
+    Case("""
+        import numpy as np
+
+        W1 = np.random.randn(784, 256) * np.sqrt(2 / 784)
+        W2 = np.random.randn(256, 10)
+        logits = np.maximum(x @ W1, 0) @ W2
+        """, line=4, severity="info"),
     Case("""
         from keras import layers
 
@@ -365,7 +374,7 @@ _INVALID = [
 ]
 
 
-@rule("IL003", "unscaled-random-kernel", "warning", fix="unsafe",
+@rule("IL003", "unscaled-random-kernel", "warning", fix="unsafe", severities=("info", "warning"),
       summary="Random kernel whose variance ignores fan-in (bare normal/uniform)",
       example="""
           import keras

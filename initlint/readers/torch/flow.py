@@ -478,7 +478,10 @@ class Flow(Inits, Layers):
             return self.raw_from_draw(d, self.ev.local_site(site).node, "requires_grad_")
         if name in ("mul_", "div_", "mul", "div"):
             node = site.node if isinstance(site.node, cst.BinaryOperation) else None
-            return self.scale_draw(d, pos[0] if pos else None, name.startswith("div"), node)
+            scaled = self.scale_draw(d, pos[0] if pos else None, name.startswith("div"), node)
+            if d.requires_grad and not name.endswith("_") and not site.module:
+                scaled.non_leaf = site.node  # ``.mul(0.01)`` makes a new, non-leaf tensor
+            return scaled
         if name in T.MATMUL_METHODS and pos:
             return self.matmul(TensorV(), pos[0], site)
         if name in ("detach", "contiguous", "to", "float", "cuda", "clone"):

@@ -293,7 +293,9 @@ class Inits(State):
             # A factor initlint cannot evaluate (usually 1/sqrt(fan_in)): the user scaled it.
             new = InitSpec("scaled", spec.distribution, display=spec.display, written="draw",
                            node=node, spelling=_scaled(spec, node))
-        return DrawV(new, draw.dims, draw.framework, draw.node, draw.requires_grad, draw.name)
+        non_leaf = node if draw.requires_grad and node is not None else draw.non_leaf
+        return DrawV(new, draw.dims, draw.framework, draw.node, draw.requires_grad, draw.name,
+                     non_leaf)
 
     def parameter(self, args: Args, site: Site, q: str) -> Value:
         data = args.get(0, "data") or args.get(None, "initial_value")
@@ -318,6 +320,10 @@ class Inits(State):
                       name=draw.name)
         layer.weights = [Weight("kernel", spec)]
         layer.foreign = spec.foreign = draw.spec.foreign  # drawn in another module of the run
+        if draw.non_leaf is not None and type_name == "weight":
+            # ``nn.Parameter(...)`` and ``tf.Variable(...)`` make a new leaf of what they get
+            layer.weights[0].non_leaf = True
+            layer.weights[0].leaf_fix = self.renderer.leaf_fix(draw)
         facts = self.facts.of(layer)
         facts.raw, facts.dims, facts.draw = True, draw.dims, draw
         # A bare matrix product has no bias; an added bias is read where it is added.

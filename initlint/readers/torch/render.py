@@ -14,7 +14,7 @@ from ... import variance
 from ...catalog import torch as T
 from ...model import Edit, InitRequest, InitSpec, Layer, Spelling, Weight
 from ..pyutil import ImportTable, dotted_name
-from .values import Facts
+from .values import DrawV, Facts
 
 
 @dataclass
@@ -232,6 +232,28 @@ class Renderer:
         target = scaled if isinstance(scaled, cst.BinaryOperation) else call
         return [Edit(target, text)]
 
+    def leaf_fix(self, draw: DrawV) -> Optional[Edit]:
+        """``torch.randn(n, m, requires_grad=True) * 0.01`` as a leaf:
+        ``(torch.randn(n, m) * 0.01).requires_grad_()``. None when the draw was made in
+        another module, or its ``requires_grad=True`` is not found in the expression."""
+        expr = draw.non_leaf
+        if expr is None or draw.spec.foreign:
+            return None
+        calls = [c for c in _calls(expr)
+                 if any(a.keyword is not None and a.keyword.value == "requires_grad"
+                        for a in c.args)]
+        if len(calls) != 1:
+            return None
+        call = calls[0]
+        args = [a for a in call.args
+                if not (a.keyword is not None and a.keyword.value == "requires_grad")]
+        if args:
+            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        bare = expr.deep_replace(call, call.with_changes(args=args))
+        if not isinstance(bare, cst.BaseExpression):
+            return None
+        return Edit(expr, f"({self.source(bare)}).requires_grad_()")
+
     def _unit(self, call: cst.Call, sp: TorchSpelling) -> Optional[Tuple[str, float]]:
         """The draw as written without ``requires_grad``, made zero-mean, and its variance."""
         base = sp.base
@@ -290,3 +312,15 @@ def _written_in(node: cst.CSTNode, call: cst.Call) -> bool:
 
 def _paren(src: str) -> str:
     return src if re.fullmatch(r"[\w.]+", src) else f"({src})"
+
+
+def _calls(node: cst.CSTNode) -> List[cst.Call]:
+    """The calls inside ``node``, itself included."""
+    found: List[cst.Call] = []
+
+    class _Visitor(cst.CSTVisitor):
+        def visit_Call(self, c: cst.Call) -> None:
+            found.append(c)
+
+    node.visit(_Visitor())
+    return found

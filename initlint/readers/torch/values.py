@@ -327,6 +327,8 @@ class DrawV(TorchValue):
     node: cst.CSTNode
     requires_grad: bool = False
     name: Optional[str] = None
+    #: The expression that made a ``requires_grad=True`` draw a non-leaf tensor (``* 0.01``).
+    non_leaf: Optional[cst.CSTNode] = None
 
     def attribute(self, ev: "Core", name: str, site: Site) -> Optional[Value]:
         return self if name == "data" else None
