@@ -289,6 +289,47 @@ _IL103_VALID: List[Union[str, Case]] = [
 ]
 
 _IL103_INVALID = [
+    # A feature stack run on its own and inside the model: one run, reported once (the
+    # model's, which holds it).
+    Case("""
+        import torch
+        import torch.nn as nn
+
+
+        def vgg_block(num_convs, in_channels, out_channels):
+            net = [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1), nn.ReLU(True)]
+            for i in range(num_convs - 1):
+                net.append(nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1))
+                net.append(nn.ReLU(True))
+            net.append(nn.MaxPool2d(2, 2))
+            return nn.Sequential(*net)
+
+
+        def vgg_stack(num_convs, channels):
+            net = []
+            for n, c in zip(num_convs, channels):
+                net.append(vgg_block(n, c[0], c[1]))
+            return nn.Sequential(*net)
+
+
+        vgg_net = vgg_stack((1, 1, 2, 2, 2), ((3, 64), (64, 128), (128, 256), (256, 512), (512, 512)))
+        test_y = vgg_net(torch.zeros(1, 3, 256, 256))
+
+
+        class VGG(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.feature = vgg_net
+                self.fc = nn.Sequential(nn.Linear(512, 100), nn.ReLU(True), nn.Linear(100, 10))
+
+            def forward(self, x):
+                x = self.feature(x)
+                x = x.view(x.shape[0], -1)
+                return self.fc(x)
+
+
+        net = VGG()
+        """, line=6, severity="info"),
     # Judged by depth: ten layers keep 0.000315x of the signal (error).
     Case(_torch_stack(False), line=4, severity="error"),
     # Six layers: at most info this shallow.
@@ -331,17 +372,20 @@ _IL103_INVALID = [
                "0.000315x over them; use kaiming_uniform_"),
       valid=_IL103_VALID, invalid=_IL103_INVALID)
 def check(network: Network, ctx: Context) -> Iterator[Diagnostic]:
-    for stack in network.stacks:
-        for run in runs(stack):
-            if any(id(x) in ctx.mixed for x in run):
-                continue  # a block whose copies are initialized differently: not in each
-            if built_elsewhere(run):
-                continue  # reported where it is written, by that module's own reading
-            codes = {c for c in map(default_code, run) if c is not None}
-            for code in sorted(codes):
-                d = _judge(run, code, ctx)
-                if d is not None:
-                    yield d
+    found = [run for stack in network.stacks for run in runs(stack)]
+    sets = [frozenset(map(id, run)) for run in found]
+    for i, run in enumerate(found):
+        if any(sets[i] < other or (sets[i] == other and j < i) for j, other in enumerate(sets)):
+            continue  # a model's feature stack is also part of the model's own run: once
+        if any(id(x) in ctx.mixed for x in run):
+            continue  # a block whose copies are initialized differently: not in each
+        if built_elsewhere(run):
+            continue  # reported where it is written, by that module's own reading
+        codes = {c for c in map(default_code, run) if c is not None}
+        for code in sorted(codes):
+            d = _judge(run, code, ctx)
+            if d is not None:
+                yield d
 
 
 def _default_name(spec: InitSpec) -> str:

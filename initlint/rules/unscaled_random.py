@@ -30,6 +30,39 @@ def _std_text(spec: InitSpec) -> str:
 # --- cases: tests/test_rule_cases.py lints each with the rule selected ------------------------
 
 _VALID = [
+    # Keras: a softmax output at the default std 0.05 after He-scaled layers: small first
+    # logits are what an output should start with.
+    """
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([
+        keras.Input((100,)),
+        layers.Dense(50, activation="relu", kernel_initializer="he_normal"),
+        layers.Dense(25, activation="relu", kernel_initializer="he_normal"),
+        layers.Dense(10, activation="softmax", kernel_initializer="random_normal"),
+    ])
+    """,
+    # NumPy: a linear regression's parameters at a width not known, and a linear policy's
+    # weights searched by hill climbing (tiny, all positive): one-layer models, nothing
+    # compounds and no unit is hidden.
+    """
+    import numpy as np
+
+    X_b = np.c_[np.ones((len(X), 1)), X]
+    theta = np.random.randn(X_b.shape[1], 1)
+    for _ in range(1000):
+        theta = theta - 0.1 * 2 / len(X) * X_b.T.dot(X_b.dot(theta) - y)
+
+
+    class Policy:
+        def __init__(self, s_size=4, a_size=2):
+            self.w = 1e-4 * np.random.rand(s_size, a_size)
+
+        def forward(self, state):
+            x = np.dot(state, self.w)
+            return np.exp(x) / sum(np.exp(x))
+    """,
     # PyTorch: GPT-2's std 0.02 on every Linear and Embedding, LayerNorm before the head.
     """
     import torch.nn as nn
@@ -427,8 +460,11 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     larger one into tanh or sigmoid units while at most 10% of them saturate (their output
     is bounded, so nothing grows past them). A one-layer model (a linear or logistic
     regression) is reported only when its scale is more than 4x off, since nothing
-    compounds, and at an unknown width at most as `info`. An output layer's finding is at most `info` unless its units saturate: its
-    scale sets the first logits, not a signal that the layers after it multiply.
+    compounds; at an unknown width, only when the user wrote the scale, and then as `info`.
+    An output layer that makes logits is reported only when its scale is too large (small
+    first logits are what an output should start with), and at most as `info` unless its
+    units saturate. A nonzero mean at a small scale is reported on hidden layers only: output
+    units get their own gradients from their own targets.
 
     ## Why is this bad?
     The pre-activation std of a layer is std(W) * sqrt(fan_in) for unit inputs. With std 0.05
@@ -463,16 +499,22 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
                          fix)
 
 
+def _output_logits(layer: Layer) -> bool:
+    """An output layer whose activation makes logits or probabilities (linear, softmax,
+    sigmoid); a ReLU "output" is a hidden layer whose consumer is not seen."""
+    act = layer.activation.name
+    facts = A.facts(act)
+    return is_output_like(layer) and (act in ("linear", "unknown", "sigmoid") or (
+        facts is not None and facts.family == "output"))
+
+
 def _logits(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optional[int]
             ) -> bool:
     """An output layer whose units do not saturate: its scale sets the first logits, not a
     signal that compounds, so its finding is at most info. A saturated tanh or sigmoid output
     loses its gradient and stays a warning."""
-    act = layer.activation.name
-    facts = A.facts(act)
-    if not is_output_like(layer) or not (act in ("linear", "unknown", "sigmoid") or (
-            facts is not None and facts.family == "output")):
-        return False  # a ReLU "output" is a hidden layer whose consumer is not seen
+    if not _output_logits(layer):
+        return False
     if fan_in is None:
         return True
     _, sat = _checked(layer, spec, fan_in, fan_out)
@@ -503,10 +545,20 @@ def _message(layer: Layer, spec: InitSpec, fan_in: Optional[int], fan_out: Optio
     eq_std = math.sqrt(var + spec.mean**2)
     if _chosen_scale(spec) and idioms.convention_std(eq_std):
         return None  # the deliberate small std of transformers and DCGAN (idioms.CONVENTION_STD)
+    if _nonzero_mean(spec) and (alone or is_output_like(layer)) \
+            and eq_std * math.sqrt(fan_in or 1) <= 1.0:
+        # Units that start alike matter only when they are hidden: an output unit (a linear
+        # policy's action, a regression's weight) gets its own gradient from its own target.
+        # Only the scale is left to judge, and it is small.
+        return None
     if fan_in is not None:
         return _at_fan_in(layer, spec, fan_in, fan_out, ratio_limit, new, alone, eq_std)
     if _chosen_scale(spec) and (eq_std < large_std or is_output_like(layer)
                                 or layer.residual_branch_end):
+        return None
+    if alone and not spec.explicit_scale:
+        # A one-layer model at a width not known (a linear regression's theta = randn(n, 1)):
+        # nothing compounds, and no figure says the default scale is off.
         return None
     if not layer.next and layer.activation.name in ("linear", "unknown") \
             and not spec.explicit_scale and not _nonzero_mean(spec):
@@ -570,6 +622,8 @@ def _left_alone(layer: Layer, spec: InitSpec, ratio: float, ratio_limit: float,
             return True
         if 1 / ratio_limit <= ratio <= ratio_limit:
             return True
+    if ratio < 1 and _output_logits(layer):
+        return True  # small first logits are what an output should start with
     if alone:
         # A one-layer model (a linear or logistic regression's W = randn(n_in, 1)): no depth
         # for the scale to compound over, and with cross-entropy a saturated output still
