@@ -208,3 +208,11 @@ def test_keras1_initializer_arguments_are_rejected_and_their_renames_accepted(la
         quoted = K.KERAS1_REJECTED.format(layer=layer, kw=old)
         assert quoted.split(": ", 1)[1].split(" {")[0] in f"ValueError: {err.value}"
         cls(*args, **{news[0]: "zeros"})
+
+
+def test_keras1_initializations_module_is_gone():
+    """IL005's fact for ``keras.initializations``: Keras 3 has no such module."""
+    assert not hasattr(keras, K.KERAS1_MODULE)
+    with pytest.raises(ImportError, match="cannot import name 'initializations'"):
+        exec(f"from keras import {K.KERAS1_MODULE}", {})
+    assert hasattr(keras, "initializers")

@@ -377,6 +377,14 @@ KERAS1_KWARGS = {"init": "kernel_initializer", "inner_init": "recurrent_initiali
 #: separable convolution's depthwise and pointwise kernels.
 KERAS1_INIT_KWARGS = {"init": ("kernel", "embeddings", "alpha", "depthwise", "pointwise"),
                       "inner_init": ("recurrent",)}
+#: Keras 1's module of initializers, renamed ``keras.initializers`` in Keras 2.0; its
+#: functions took a shape (``initializations.normal(shape, scale=0.05)``), so only the
+#: import's name carries over, not the calls.
+KERAS1_MODULE = "initializations"
+#: What Keras 3 says of it (run: ``from keras import initializations``, Keras 3.15).
+KERAS1_MODULE_GONE = ("Keras 2 and 3: ImportError: cannot import name 'initializations' from "
+                      "'keras'; Keras 2.0 renamed the module keras.initializers, whose "
+                      "initializers are classes called with a shape")
 #: What Keras 3 and tf.keras (Keras 2) say of a Keras 1 argument (run: ``Dense(4, init=...)``).
 KERAS1_REJECTED = ("Keras 3: ValueError: Unrecognized keyword arguments passed to {layer}: "
                    "{{'{kw}': ...}} (tf.keras: TypeError: Keyword argument not understood)")

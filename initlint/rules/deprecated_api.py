@@ -49,6 +49,16 @@ _VALID = [
 ]
 
 _INVALID = [
+    # Keras 1's module of initializers: an ImportError in Keras 2 and 3, and no fix, since
+    # its functions took a shape.
+    Case("""
+        from keras import initializations
+        from keras.models import Sequential
+        from keras.layers import Dense
+
+        model = Sequential([Dense(64, input_dim=10)])
+        w = initializations.normal((10, 64), scale=0.05)
+        """, line=1, severity="error"),
     # Deprecated: it still runs, with a FutureWarning; the rename keeps the meaning.
     Case("""
         import torch.nn as nn

@@ -24,7 +24,7 @@ from ...catalog import keras as K
 from ...model import (Activation, Deprecation, Edit, InitSpec, Layer, Network, Stack, Weight,
                       Written, as_layer_kind, as_role, chains)
 from ..pyutil import UNKNOWN as UNKNOWN_CONST
-from ..pyutil import call_arguments, default_quote
+from ..pyutil import call_arguments, default_quote, dotted_name
 from .names import classify
 from .render import KerasSpelling, Renderer
 from .values import (HARMLESS, HARMLESS_FUNCTIONS, TRAINING, ActivationFn, ConstantArray,
@@ -43,6 +43,7 @@ class KerasReader:
         ev.run()
         ev.guarded(lambda: host.run_classes(ev))
         ev.run_uncalled()
+        host.keras1_imports()
         return host.finish()
 
 
@@ -236,6 +237,19 @@ class KerasHost(Host):
         if lv.c_in is not None or defn.kind == "embedding":
             self.set_fans(lv, lv.c_in)
         return lv
+
+    def keras1_imports(self) -> None:
+        """``from keras import initializations``, ``import keras.initializations``: Keras 1's
+        module, which no later Keras has (an ImportError when the line runs). No fix: its
+        functions took a shape, so the code that uses it needs rewriting too."""
+        for stmt in self.module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                for node, name in _keras1_module_names(small):
+                    self.deprecations[id(node)] = Deprecation(
+                        node, name, name.replace(K.KERAS1_MODULE, "initializers"), True,
+                        "is Keras 1's module", K.KERAS1_MODULE_GONE)
 
     def _keras1_arguments(self, defn: K.LayerDef, type_name: str, call: Any) -> None:
         """``Dense(64, init="he_normal")``: Keras 1's initializer arguments, which Keras 2 and
@@ -763,3 +777,24 @@ def _merge(tensors: List[Tensor]) -> Tensor:
         out.producers.extend(t.producers)
         out.awaiting.extend(t.awaiting)
     return out
+
+
+def _keras1_module_names(node: cst.CSTNode) -> List[Tuple[cst.CSTNode, str]]:
+    """The places an import statement names ``keras.initializations``, with the dotted name
+    as written."""
+    found: List[Tuple[cst.CSTNode, str]] = []
+    if isinstance(node, cst.Import):
+        for alias in node.names:
+            name = dotted_name(alias.name) or ""
+            if name == "keras." + K.KERAS1_MODULE or name.startswith(
+                    "keras." + K.KERAS1_MODULE + "."):
+                found.append((alias, name))
+    elif isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative:
+        module = dotted_name(node.module) or ""
+        if module == "keras" and not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                if dotted_name(alias.name) == K.KERAS1_MODULE:
+                    found.append((alias, "keras." + K.KERAS1_MODULE))
+        elif module == "keras." + K.KERAS1_MODULE:
+            found.append((node.module, module))
+    return found
