@@ -7,7 +7,7 @@ from typing import Callable, Dict, List, Optional
 from .. import checker
 from ..catalog import activations as A
 from ..catalog import idioms
-from ..model import InitRequest, InitSpec, Layer, Network, Stack
+from ..model import Activation, InitRequest, InitSpec, Layer, Network, Stack
 
 def recommended_family(layer: Layer) -> str:
     """He for the ReLU family, LeCun for SELU, Glorot for tanh, sigmoid, linear and unknown."""
@@ -134,3 +134,13 @@ def run_of(layer: Layer, network: Network) -> Optional[List[Layer]]:
                 run.append(x)
                 todo.append(x)
     return run
+
+
+def std_factor(spec: InitSpec, act: Activation, fan_in: int, fan_out: int) -> Optional[float]:
+    """The signal's std factor through one layer initialized with ``spec``, from the variance
+    checker: the drift over two identical layers (exact for the scale-free ReLU family)."""
+    step = checker.Step(fan_in, fan_out, act.name, spec, dict(act.params))
+    try:
+        return checker.analytic([step, step]).forward_drift
+    except checker.Unsupported:
+        return None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Iterator
 
-from .. import checker, variance
+from .. import variance
 from ..catalog import activations as A
-from ..model import Activation, Diagnostic, InitSpec, Layer, Weight
+from ..model import Diagnostic, InitSpec, Layer, Weight
 from . import Case, Context, rule
-from .common import fmt, layer_label, request_for, run_of
+from .common import fmt, layer_label, request_for, run_of, std_factor
 from .default_drift import THRESHOLDS
 
 
@@ -70,7 +70,7 @@ _VALID = [
             super().__init__()
             self.fc1 = nn.Linear(784, 256)
             self.fc2 = nn.Linear(256, 10)
-            nn.init.xavier_uniform_(self.fc1.weight, gain=nn.init.calculate_gain("relu"))
+            nn.init.xavier_uniform_(self.fc1.weight, gain=nn.init.calculatestd_factor("relu"))
 
         def forward(self, x):
             return self.fc2(F.relu(self.fc1(x)))
@@ -452,8 +452,8 @@ def _compounds(layer: Layer, ctx: Context) -> bool:
                 or not _glorot(w.init, explicit=False)):
             continue
         fi, fo = variance.square_fans(w.fan_in, w.fan_out)
-        g_now = _gain(w.init, x.activation, fi, fo)
-        g_he = _gain(variance.family_spec("he"), x.activation, fi, fo)
+        g_now = std_factor(w.init, x.activation, fi, fo)
+        g_he = std_factor(variance.family_spec("he"), x.activation, fi, fo)
         if g_now is not None and g_he:
             rel *= g_now / g_he
     threshold = float(ctx.settings.get("drift-vanish-info", THRESHOLDS["drift-vanish-info"]))
@@ -465,8 +465,8 @@ def layer_figures(layer: Layer, w: Weight, new: str) -> str:
     0.707x per layer; use he_uniform"), then a line of details, from the variance checker."""
     act = layer.activation
     fi, fo = variance.square_fans(w.fan_in, w.fan_out)
-    g_now = _gain(w.init, act, fi, fo)
-    g_he = _gain(variance.family_spec("he"), act, fi, fo)
+    g_now = std_factor(w.init, act, fi, fo)
+    g_he = std_factor(variance.family_spec("he"), act, fi, fo)
     if g_now is None or g_he is None:
         return f"does not fit {act.name}; use {new}"
     verb = "shrinks" if g_now < 1 else "scales"
@@ -480,13 +480,3 @@ def layer_figures(layer: Layer, w: Weight, new: str) -> str:
             f"Signal std through this layer ({fans}, {act.name}): {fmt(g_now)}x with "
             f"{w.init.display}, {fmt(g_he)}x with {new}; the factor compounds over every such "
             f"layer in a row.")
-
-
-def _gain(spec: InitSpec, act: Activation, fan_in: int, fan_out: int) -> Optional[float]:
-    """The std factor of one such layer, from the variance checker: the drift over two
-    identical layers (exact for the scale-free ReLU family)."""
-    step = checker.Step(fan_in, fan_out, act.name, spec, dict(act.params))
-    try:
-        return checker.analytic([step, step]).forward_drift
-    except checker.Unsupported:
-        return None

@@ -8,9 +8,8 @@ from .. import variance
 from ..catalog import activations as A
 from ..model import Diagnostic, InitSpec, Layer, Severity
 from . import Case, Context, rule
-from .common import fmt, layer_label, recommended_family, request_for, run_of
+from .common import fmt, layer_label, recommended_family, request_for, run_of, std_factor
 from .default_drift import THRESHOLDS
-from .glorot_relu import _gain
 
 _VALID = [
     # Kaiming with the gain of the activation that follows.
@@ -244,8 +243,8 @@ def _factor(x: Layer) -> Optional[Tuple[float, float]]:
     if w is None:
         return None
     fi, fo = variance.square_fans(w.fan_in, w.fan_out)
-    now = _gain(w.init, x.activation, fi, fo)
-    rec = _gain(variance.family_spec(recommended_family(x)), x.activation, fi, fo)
+    now = std_factor(w.init, x.activation, fi, fo)
+    rec = std_factor(variance.family_spec(recommended_family(x)), x.activation, fi, fo)
     if now is None or rec is None:
         return None
     return now, rec
