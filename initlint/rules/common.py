@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
-from .. import checker
+from .. import checker, variance
 from ..catalog import activations as A
 from ..catalog import idioms
 from ..model import Activation, InitRequest, InitSpec, Layer, Network, Stack
@@ -144,3 +144,28 @@ def std_factor(spec: InitSpec, act: Activation, fan_in: int, fan_out: int) -> Op
         return checker.analytic([step, step]).forward_drift
     except checker.Unsupported:
         return None
+
+
+def against_recommended(x: Layer) -> Optional[Tuple[float, float]]:
+    """The std factor of the layer's activated kernel as initialized, and with the
+    recommended initializer for its activation; None when the checker cannot model it."""
+    w = x.activated_kernel
+    if w is None:
+        return None
+    fi, fo = variance.square_fans(w.fan_in, w.fan_out)
+    now = std_factor(w.init, x.activation, fi, fo)
+    rec = std_factor(variance.family_spec(recommended_family(x)), x.activation, fi, fo)
+    if now is None or rec is None:
+        return None
+    return now, rec
+
+
+def relative_drift(layers: Iterable[Layer]) -> float:
+    """The signal's std through ``layers`` as initialized, relative to the recommended
+    initializers: the product of each layer's factor against its recommended one."""
+    rel = 1.0
+    for x in layers:
+        f = against_recommended(x)
+        if f is not None and f[1] > 0:
+            rel *= f[0] / f[1]
+    return rel

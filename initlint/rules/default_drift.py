@@ -395,13 +395,29 @@ def _default_name(spec: InitSpec) -> str:
     return f"default {spec.display}"
 
 
-def _setting(ctx: Context, key: str) -> float:
+def threshold(ctx: Context, key: str) -> float:
+    """A drift threshold, as the configuration sets it or by default."""
     return float(ctx.settings.get(key, THRESHOLDS[key]))
+
+
+def drift_severity(rel: float, ctx: Context) -> Optional[Severity]:
+    """The severity of a run's drift against the recommended initializers (``rel``, the
+    ratio of their std factors), or None below every threshold."""
+    if rel >= threshold(ctx, "drift-explode-error"):
+        return "error"
+    if rel >= threshold(ctx, "drift-explode-warning"):
+        return "warning"
+    vanish = 1 / rel if rel > 0 else float("inf")
+    levels: Tuple[Severity, ...] = ("error", "warning", "info")
+    for level in levels:
+        if vanish >= threshold(ctx, f"drift-vanish-{level}"):
+            return level
+    return None
 
 
 def _judge(run: List[Layer], code: str, ctx: Context) -> Optional[Diagnostic]:
     depth = len(run)
-    if depth < _setting(ctx, "drift-min-depth"):
+    if depth < threshold(ctx, "drift-min-depth"):
         return None  # too shallow for the drift to matter in training
     drifts = _drifts(run)
     if drifts is None:
@@ -411,7 +427,7 @@ def _judge(run: List[Layer], code: str, ctx: Context) -> Optional[Diagnostic]:
     if verdict is None:
         return None
     severity, what = verdict
-    if depth < _setting(ctx, "drift-full-depth"):
+    if depth < threshold(ctx, "drift-full-depth"):
         severity = "info"  # measurable, but training was not shown to fail this shallow
     defaults = [layer for layer in run if default_code(layer) == code]
     first = defaults[0]
@@ -454,7 +470,7 @@ def _verdict(r: checker.Result, rec: checker.Result, acts: Set[str], ctx: Contex
     rel_b = bwd / rec.backward_drift if rec.backward_drift > 0 else bwd
     found: List[Optional[Tuple[Severity, str]]] = [_explosion(rel_f, fwd, ctx),
                                                    _vanishing(rel_f, rel_b, fwd, bwd, ctx)]
-    if acts & {"tanh", "sigmoid"} and rel_b >= _setting(ctx, "drift-backward-growth-warning"):
+    if acts & {"tanh", "sigmoid"} and rel_b >= threshold(ctx, "drift-backward-growth-warning"):
         found.append(("warning", f"gradient std grows {fmt(bwd)}x"))
     found.append(_saturation(max(s.saturated for s in r.steps), ctx))
     worst: Optional[Tuple[Severity, str]] = None
@@ -465,9 +481,9 @@ def _verdict(r: checker.Result, rec: checker.Result, acts: Set[str], ctx: Contex
 
 
 def _explosion(rel_f: float, fwd: float, ctx: Context) -> Optional[Tuple[Severity, str]]:
-    if rel_f >= _setting(ctx, "drift-explode-error"):
+    if rel_f >= threshold(ctx, "drift-explode-error"):
         return "error", f"signal std grows to {fmt(fwd)}x"
-    if rel_f >= _setting(ctx, "drift-explode-warning"):
+    if rel_f >= threshold(ctx, "drift-explode-warning"):
         return "warning", f"signal std grows to {fmt(fwd)}x"
     return None
 
@@ -481,15 +497,15 @@ def _vanishing(rel_f: float, rel_b: float, fwd: float, bwd: float, ctx: Context
     direction = "signal std" if forward else "gradient std"
     shrunk = fwd if forward else bwd
     for level in ("error", "warning", "info"):
-        if vanish >= _setting(ctx, f"drift-vanish-{level}"):
+        if vanish >= threshold(ctx, f"drift-vanish-{level}"):
             return level, f"{direction} falls to {fmt(shrunk)}x"
     return None
 
 
 def _saturation(sat: float, ctx: Context) -> Optional[Tuple[Severity, str]]:
-    if sat > _setting(ctx, "saturation-error"):
+    if sat > threshold(ctx, "saturation-error"):
         return "error", f"{fmt(sat * 100)}% of units saturate"
-    if sat > _setting(ctx, "saturation-warning"):
+    if sat > threshold(ctx, "saturation-warning"):
         return "warning", f"{fmt(sat * 100)}% of units saturate"
     return None
 

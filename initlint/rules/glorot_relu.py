@@ -8,8 +8,8 @@ from .. import variance
 from ..catalog import activations as A
 from ..model import Diagnostic, InitSpec, Layer, Weight
 from . import Case, Context, rule
-from .common import fmt, layer_label, request_for, run_of, std_factor
-from .default_drift import THRESHOLDS
+from .common import fmt, layer_label, relative_drift, request_for, run_of, std_factor
+from .default_drift import threshold
 
 
 # --- cases: tests/test_rule_cases.py lints each with the rule selected ------------------------
@@ -70,7 +70,7 @@ _VALID = [
             super().__init__()
             self.fc1 = nn.Linear(784, 256)
             self.fc2 = nn.Linear(256, 10)
-            nn.init.xavier_uniform_(self.fc1.weight, gain=nn.init.calculatestd_factor("relu"))
+            nn.init.xavier_uniform_(self.fc1.weight, gain=nn.init.calculate_gain("relu"))
 
         def forward(self, x):
             return self.fc2(F.relu(self.fc1(x)))
@@ -445,19 +445,10 @@ def _compounds(layer: Layer, ctx: Context) -> bool:
     run = run_of(layer, ctx.network)
     if run is None or sum(1 for x in run if x.activation.name in A.RELU_FAMILY) < 2:
         return False  # one such layer (a stem conv before a normalized one) is not a stack
-    rel = 1.0
-    for x in run:
-        w = x.activated_kernel
-        if (w is None or not x.activation.known or x.activation.name not in A.RELU_FAMILY
-                or not _glorot(w.init, explicit=False)):
-            continue
-        fi, fo = variance.square_fans(w.fan_in, w.fan_out)
-        g_now = std_factor(w.init, x.activation, fi, fo)
-        g_he = std_factor(variance.family_spec("he"), x.activation, fi, fo)
-        if g_now is not None and g_he:
-            rel *= g_now / g_he
-    threshold = float(ctx.settings.get("drift-vanish-info", THRESHOLDS["drift-vanish-info"]))
-    return rel <= 1 / threshold * (1 + 1e-9)
+    rel = relative_drift(x for x in run if x.activated_kernel is not None
+                         and x.activation.known and x.activation.name in A.RELU_FAMILY
+                         and _glorot(x.activated_kernel.init, explicit=False))
+    return rel <= 1 / threshold(ctx, "drift-vanish-info") * (1 + 1e-9)
 
 
 def layer_figures(layer: Layer, w: Weight, new: str) -> str:

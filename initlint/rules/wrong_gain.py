@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator
 
-from .. import variance
 from ..catalog import activations as A
-from ..model import Diagnostic, InitSpec, Layer, Severity
+from ..model import Diagnostic, InitSpec, Layer
 from . import Case, Context, rule
-from .common import fmt, layer_label, recommended_family, request_for, run_of, std_factor
-from .default_drift import THRESHOLDS
+from .common import against_recommended, fmt, layer_label, relative_drift, request_for, run_of
+from .default_drift import drift_severity
 
 _VALID = [
     # Kaiming with the gain of the activation that follows.
@@ -188,7 +187,7 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     kernel = layer.activated_kernel
     if kernel is None or not _judged(kernel.init):
         return
-    own = _factor(layer)
+    own = against_recommended(layer)
     if own is None or 0.9 <= own[0] / own[1] <= 1.1:
         return  # this layer's gain fits its activation
     run = run_of(layer, ctx.network)
@@ -197,17 +196,12 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     judged = [x for x in run if _judged_layer(x)]
     if sum(1 for x in judged if x.activation.name == act.name) < 2:
         return  # one such layer is not a stack
-    rel = 1.0
-    for x in judged:
-        f = _factor(x)
-        if f is not None and f[1] > 0:
-            rel *= f[0] / f[1]
+    rel = relative_drift(judged)
     if act.name in ("tanh", "sigmoid") and rel > 1:
         return  # bounded units: a larger scale saturates (IL003's), it does not grow the signal
-    verdict = _verdict(rel, ctx)
-    if verdict is None:
+    severity = drift_severity(rel, ctx)
+    if severity is None:
         return
-    severity, total = verdict
     if act.name in ("tanh", "sigmoid"):
         severity = "info"
     spec = kernel.init
@@ -216,7 +210,7 @@ def check(layer: Layer, ctx: Context) -> Iterator[Diagnostic]:
     verb = "scales" if own[0] >= own[1] else "shrinks"
     msg = (f"{layer_label(layer)} ({act.name}): {spec.display} {verb} signal std to "
            f"{fmt(own[0])}x per layer where {new} with {act.name}'s gain keeps {fmt(own[1])}x; "
-           f"{total} over {len(judged)} such layers")
+           f"{fmt(rel)}x over {len(judged)} such layers")
     fix = ctx.fix(layer, kernel, req, "safe", f"Use {new}")
     node = spec.node if spec.node is not None else layer.node
     yield Diagnostic("IL009", severity, msg, node, fix)
@@ -235,34 +229,3 @@ def _judged_layer(x: Layer) -> bool:
     w = x.activated_kernel
     return (w is not None and x.activation.known and x.compounds and _judged(w.init)
             and (x.activation.name in A.RELU_FAMILY or x.activation.name in ("tanh", "sigmoid")))
-
-
-def _factor(x: Layer) -> Optional[Tuple[float, float]]:
-    """(std factor of the layer as initialized, with the recommended initializer)."""
-    w = x.activated_kernel
-    if w is None:
-        return None
-    fi, fo = variance.square_fans(w.fan_in, w.fan_out)
-    now = std_factor(w.init, x.activation, fi, fo)
-    rec = std_factor(variance.family_spec(recommended_family(x)), x.activation, fi, fo)
-    if now is None or rec is None:
-        return None
-    return now, rec
-
-
-def _verdict(rel: float, ctx: Context) -> Optional[Tuple[Severity, str]]:
-    def setting(key: str) -> float:
-        return float(ctx.settings.get(key, THRESHOLDS[key]))
-
-    found: List[Tuple[Severity, str]] = []
-    if rel >= setting("drift-explode-error"):
-        found.append(("error", f"{fmt(rel)}x"))
-    elif rel >= setting("drift-explode-warning"):
-        found.append(("warning", f"{fmt(rel)}x"))
-    vanish = 1 / rel if rel > 0 else float("inf")
-    levels: Tuple[Severity, ...] = ("error", "warning", "info")
-    for level in levels:
-        if vanish >= setting(f"drift-vanish-{level}"):
-            found.append((level, f"{fmt(rel)}x"))
-            break
-    return found[0] if found else None
